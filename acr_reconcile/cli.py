@@ -1,0 +1,68 @@
+"""Command line: parses arguments, dispatches to ``acr_reconcile.commands``, maps errors
+to exit codes (0 success/in sync, 1 error, 2 changes pending with --detailed-exitcode).
+
+Only argparse is imported at start-up so ``--help`` stays fast; each command module
+imports what it needs (Azure SDK, rich, pydantic) inside its ``run`` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from acr_reconcile import __version__
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+_COMMANDS = ("validate", "plan", "apply", "export", "schema", "sandbox")
+
+
+def _command_module(name: str) -> ModuleType:
+    if name == "sandbox":
+        from acr_reconcile.sandbox import cli as sandbox_cli
+
+        return sandbox_cli
+    import importlib
+
+    return importlib.import_module(f"acr_reconcile.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acr-reconcile",
+        description=(
+            "Keep Azure Container Registry content trust right: resource group, Premium "
+            "registry, trust policy, signer roles and signed tags, declared in YAML."
+        ),
+        epilog="Exit codes: 0 success or in sync, 1 error, 2 changes pending (--detailed-exitcode).",
+    )
+    parser.add_argument("--version", action="version", version=f"acr-reconcile {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMANDS:
+        _command_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_ERROR
+    from acr_reconcile.errors import AcrReconcileError
+
+    try:
+        code: int = args.run(args)
+        return code
+    except AcrReconcileError as error:
+        from acr_reconcile.console import print_error
+
+        print_error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,60 @@
+"""Terminal output: rich on a TTY (colour unless NO_COLOR), plain text otherwise.
+
+rich is imported on first use, never at start-up, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _colour_wanted(stream: object) -> bool:
+    if "NO_COLOR" in os.environ:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@cache
+def stdout() -> Console:
+    from rich.console import Console
+
+    colour = _colour_wanted(sys.stdout)
+    return Console(
+        file=sys.stdout,
+        no_color=not colour,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=colour or None,
+        emoji=False,
+    )
+
+
+@cache
+def stderr() -> Console:
+    from rich.console import Console
+
+    colour = _colour_wanted(sys.stderr)
+    return Console(
+        file=sys.stderr,
+        no_color=not colour,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=colour or None,
+        emoji=False,
+    )
+
+
+def print_error(message: str) -> None:
+    """Print a user-facing error; markup in the message is not interpreted."""
+    from rich.text import Text
+
+    text = Text("error: ", style="bold red")
+    text.append(message)
+    stderr().print(text)

@@ -1,0 +1,165 @@
+"""Every failure the tool reports to a user, in one hierarchy.
+
+The CLI catches :class:`AcrReconcileError` at the top, prints ``str(error)`` and exits
+with ``error.exit_code`` (1). Anything else that escapes is a bug and keeps its traceback.
+Messages must be safe to print: no secrets, no tokens, and they name *where* (a spec
+``FILE:LINE:COL: field.path``, a resource id, or a URL) and *why*.
+
+::
+
+    AcrReconcileError                 base; exit code 1
+    ├── SpecError                     invalid spec input; carries every SpecIssue of a run
+    ├── ConfigError                   environment/flags: credentials, cloud metadata, bad options
+    ├── PlanError                     platform rules broken at plan time (Premium, DCT cut-off, ...)
+    ├── StalePlanError                a saved plan no longer matches live state
+    ├── AzureError                    an Azure (or sandbox) call failed after retries
+    │   ├── TransientAzureError       429/5xx/connection trouble that outlived its retries
+    │   └── TerminalAzureError        a refusal retrying cannot fix (400, 403, 409 ...)
+    ├── ApplyError                    apply ended with failed actions (summary of them)
+    ├── RegistryError                 registry data plane: auth refused, manifest missing
+    ├── TrustError                    Notary v1 / TUF
+    │   ├── TrustDataInvalid          signature, threshold, hash, version or expiry check failed
+    │   ├── SigningKeyError           a key or passphrase needed to sign is missing or wrong
+    │   └── TrustServerError          the trust server refused or failed a request
+    └── SandboxError                  the local sandbox cannot start or answer
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class AcrReconcileError(Exception):
+    """Base of every user-facing error; the CLI turns it into a message and exit code 1."""
+
+    exit_code: int = 1
+
+
+@dataclass(frozen=True, order=True)
+class SpecIssue:
+    """One problem in a spec file, located as precisely as the input allows."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class SpecError(AcrReconcileError):
+    """The spec input is invalid; all issues of the run are reported together."""
+
+    def __init__(self, issues: list[SpecIssue]) -> None:
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class ConfigError(AcrReconcileError):
+    """The environment or the command line is wrong (credentials, cloud endpoints, flags)."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A plan-time finding about one resource; ``severity`` is ``error`` or ``warning``."""
+
+    severity: str
+    resource: str
+    message: str
+    location: str | None = None  # "FILE:LINE:COL: field.path" of the spec field concerned
+    details: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        return f"{prefix}{self.severity}: {self.resource}: {self.message}"
+
+
+class PlanError(AcrReconcileError):
+    """Planning found errors: the platform would refuse the change, so nothing is applied."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+class StalePlanError(AcrReconcileError):
+    """A saved plan was made against live state that has changed since."""
+
+    def __init__(self, explanations: list[str]) -> None:
+        self.explanations = explanations
+        lines = ["the saved plan is stale: live state changed since it was made"]
+        lines += [f"  - {e}" for e in explanations]
+        lines.append("run plan again and review the new plan")
+        super().__init__("\n".join(lines))
+
+
+class AzureError(AcrReconcileError):
+    """An Azure call failed; ``resource`` names what was being read or changed."""
+
+    def __init__(
+        self,
+        resource: str,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.resource = resource
+        self.status = status
+        self.code = code
+        detail = f" ({code}, HTTP {status})" if code and status else ""
+        super().__init__(f"{resource}: {message}{detail}")
+
+
+class TransientAzureError(AzureError):
+    """Throttling, server errors or connection trouble that outlived the retry budget."""
+
+
+class TerminalAzureError(AzureError):
+    """A refusal that retrying cannot fix."""
+
+
+class ApplyError(AcrReconcileError):
+    """Apply finished, but some actions failed; dependents of a failure were skipped."""
+
+    def __init__(self, failures: list[str], skipped: list[str]) -> None:
+        self.failures = failures
+        self.skipped = skipped
+        lines = [f"apply failed: {len(failures)} action(s) failed"]
+        lines += [f"  - {f}" for f in failures]
+        if skipped:
+            lines.append(f"skipped {len(skipped)} dependent action(s): {', '.join(skipped)}")
+        lines.append("nothing else was changed; run apply again once the cause is fixed")
+        super().__init__("\n".join(lines))
+
+
+class RegistryError(AcrReconcileError):
+    """The registry data plane refused or failed (token exchange, scopes, manifests)."""
+
+
+class TrustError(AcrReconcileError):
+    """Base of Notary v1 / TUF problems."""
+
+
+class TrustDataInvalid(TrustError):
+    """Trust data failed verification; never reported as merely "unsigned"."""
+
+
+class SigningKeyError(TrustError):
+    """A signing key or its passphrase is missing or wrong."""
+
+
+class TrustServerError(TrustError):
+    """The trust server refused or failed a request."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(message)
+
+
+class SandboxError(AcrReconcileError):
+    """The local sandbox cannot start, or one of its parts is missing or unhealthy."""

@@ -1,0 +1,168 @@
+"""Live state as plain frozen dataclasses: what the readers found, with no SDK types.
+
+The planner is a pure function of (spec documents, LiveState, PlatformRules); these types
+are its whole view of Azure and of the registries' data planes. Readers build them;
+tests build them from YAML data files. Keys are normalised: subscription ids, resource
+group and registry names lower-case (Azure compares them case-insensitively), role
+definition ids as bare lower-case GUIDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class LiveResourceGroup:
+    id: str
+    name: str
+    location: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveRegistry:
+    id: str  # full ARM id, as Azure spells it
+    name: str
+    resource_group: str  # as in the id
+    location: str
+    sku: str  # Basic | Standard | Premium | Classic
+    login_server: str  # host[:port] of the data plane (registry API and trust server)
+    admin_user_enabled: bool
+    trust_status: str  # "enabled" | "disabled"
+    role_assignment_mode: str = "LegacyRegistryPermissions"  # | "AbacRepositoryPermissions"
+    encryption_enabled: bool = False  # customer-managed keys: DCT unsupported
+    provisioning_state: str = "Succeeded"
+    tags: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None  # fingerprint of the properties the plan depends on
+
+
+@dataclass(frozen=True)
+class LiveRoleAssignment:
+    id: str  # full id: {scope}/providers/Microsoft.Authorization/roleAssignments/{name}
+    name: str  # GUID
+    scope: str
+    role_definition_guid: str  # bare lower-case GUID
+    principal_id: str  # object id, lower-case
+    principal_type: str
+
+
+@dataclass(frozen=True)
+class LivePrincipal:
+    object_id: str
+    app_id: str | None
+    display_name: str
+    principal_type: str  # ServicePrincipal | User | Group
+
+
+class ResolutionStatus(StrEnum):
+    FOUND = "found"
+    NOT_FOUND = "not-found"
+    AMBIGUOUS = "ambiguous"
+
+
+@dataclass(frozen=True)
+class PrincipalResolution:
+    """How a spec's principal reference resolved in the directory (Microsoft Graph)."""
+
+    status: ResolutionStatus
+    principal: LivePrincipal | None = None
+    candidates: tuple[LivePrincipal, ...] = ()  # when ambiguous
+
+
+class TagTrust(StrEnum):
+    SIGNED = "signed"  # signed, and the signed hash/length match the registry manifest
+    STALE = "stale"  # signed for another digest or size than the registry now serves
+    UNSIGNED = "unsigned"  # the repository has trust data, but not for this tag
+    NO_TRUST_DATA = "no-trust-data"  # the repository has no trust data at all
+    INVALID = "invalid"  # trust data failed verification (see LiveRepositoryTrust.error)
+
+
+@dataclass(frozen=True)
+class LiveTag:
+    repository: str
+    tag: str
+    digest: str | None  # manifest digest in the registry; None when the tag is absent
+    size: int | None  # manifest length in bytes
+    trust: TagTrust
+    signed_digest: str | None = None  # what the trust data says, when signed or stale
+    signed_size: int | None = None
+    signed_role: str | None = None  # "targets" or "targets/releases"
+
+
+@dataclass(frozen=True)
+class LiveRepositoryTrust:
+    """Trust data of one repository (GUN) as verified by the Notary client."""
+
+    repository: str
+    gun: str
+    exists: bool
+    valid: bool = True
+    error: str | None = None  # what failed verification, when not valid
+    root_key_id: str | None = None
+    warnings: tuple[str, ...] = ()  # e.g. "timestamp expires in 5 days"
+    signable_roles: tuple[str, ...] = ()  # roles we hold keys for ("targets", "targets/releases")
+
+
+@dataclass(frozen=True)
+class SigningReadiness:
+    """Local facts the executor needs to sign: keys and passphrases (never their values)."""
+
+    trust_dir: str
+    root_key_available: bool
+    root_passphrase_available: bool
+    repository_passphrase_available: bool
+    interactive: bool
+
+
+@dataclass(frozen=True)
+class LiveRegistryData:
+    """Everything read for one registry: its data plane and its role assignments."""
+
+    registry: LiveRegistry
+    role_assignments: tuple[LiveRoleAssignment, ...] = ()  # at the registry scope and above
+    tags: dict[tuple[str, str], LiveTag] = field(default_factory=dict)  # (repository, tag)
+    repositories: dict[str, LiveRepositoryTrust] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NameAvailability:
+    available: bool
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """All live facts one plan depends on.
+
+    ``resource_groups`` and ``registries`` are keyed by (subscription id, lower-case name);
+    a registry is found by name anywhere in its subscription, so a registry that lives in
+    another resource group than the spec says is reported, not recreated.
+    """
+
+    resource_groups: dict[tuple[str, str], LiveResourceGroup | None] = field(default_factory=dict)
+    registries: dict[tuple[str, str], LiveRegistryData | None] = field(default_factory=dict)
+    principals: dict[tuple[str, str], PrincipalResolution] = field(default_factory=dict)
+    # registry name (lower-case) -> availability, for registries not found in their subscription
+    name_availability: dict[str, NameAvailability] = field(default_factory=dict)
+    caller_object_id: str | None = None
+    signing: SigningReadiness | None = None
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """What the target cloud allows, decided before planning (see azure/cloud.py).
+
+    On Azure, Docker Content Trust can no longer be enabled on a registry that does not
+    have it since 2026-05-31 and is removed on 2028-03-31. The sandbox can emulate the
+    years before the cut-off (``sandbox up --dct legacy``) and says so in its cloud metadata.
+    """
+
+    today: date
+    new_trust_enablement_allowed: bool
+    trust_enablement_cutoff: date = date(2026, 5, 31)
+    trust_removal: date = date(2028, 3, 31)
+    note: str | None = None  # e.g. "sandbox emulates the rules before the cut-off"

@@ -1,0 +1,117 @@
+"""The plan as a value: ordered changes, each with its reason, before and after.
+
+A plan is made by the pure planner, rendered by ``plan/render.py``, stored by
+``plan/planfile.py`` and carried out by ``apply/executor.py``. Nothing here does I/O.
+It carries no secrets: parameters are resource ids, names, digests and role ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from acr_reconcile.errors import Diagnostic
+
+FORMAT_VERSION = "1.0"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+    @property
+    def glyph(self) -> str:
+        return {"create": "+", "update": "~", "delete": "-", "no-op": " "}[self.value]
+
+
+class Reason(StrEnum):
+    MISSING = "missing"  # absent live, declared in the spec
+    DRIFT = "drift"  # live changed away from what was last applied for this spec
+    SPEC_CHANGED = "spec-changed"  # the spec asks for something new
+    PRUNE = "prune"  # live has it, the spec manages that kind and does not list it
+    IN_SYNC = "in-sync"  # no-op
+    ADOPTED = "adopted"  # no-op: exists under another name/id and is taken over as is
+
+
+class Kind(StrEnum):
+    """Resource kinds, in the order they are applied."""
+
+    RESOURCE_GROUP = "resource-group"
+    REGISTRY = "registry"
+    TRUST_POLICY = "trust-policy"
+    ROLE_ASSIGNMENT = "role-assignment"
+    IMAGE_IMPORT = "image-import"
+    TAG_SIGNATURE = "tag-signature"
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    path: str  # e.g. "sku", "properties.adminUserEnabled", "tags.env"
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource's planned change.
+
+    ``address`` is unique within a plan and stable across plans of the same spec
+    (``registry:<sub>/<name>``, ``role-assignment:<scope>|<principal>|<role>``,
+    ``tag-signature:<login server>/<repo>:<tag>``); ``depends_on`` lists addresses.
+    ``params`` is what the executor needs to act (JSON-serialisable, no secrets).
+    """
+
+    address: str
+    kind: Kind
+    action: Action
+    reason: Reason
+    resource_id: str
+    summary: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    diff: tuple[AttributeChange, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    spec_location: str | None = None  # "FILE:LINE:COL: field.path"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_change(self) -> bool:
+        return self.action is not Action.NOOP
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    """One spec document's registry, for fleet summaries."""
+
+    subscription_id: str
+    resource_group: str
+    registry: str
+    source: str  # FILE:LINE:COL of the document
+    status: str  # "in-sync" | "drift" | "pending" | "error"
+    changes: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]  # in a valid execution order
+    diagnostics: tuple[Diagnostic, ...] = ()
+    targets: tuple[TargetSummary, ...] = ()
+    # key of each live read the plan used -> hash of what was read; apply of a saved plan
+    # re-reads and refuses when any differs (also for the very first plan).
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    format_version: str = FORMAT_VERSION
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.is_change)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.is_change for c in self.changes)
