@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Keep Azure Container Registry content trust right: resource group, Premium "
             "registry, trust policy, signer roles and signed tags, declared in YAML."
         ),
-        epilog="Exit codes: 0 success or in sync, 1 error, 2 changes pending (--detailed-exitcode).",
+        epilog=(
+            "Exit codes: 0 success or in sync, 1 error, 2 changes pending (--detailed-exitcode)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"acr-reconcile {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -25,7 +25,7 @@ class SandboxPrincipal:
 
 @dataclass(frozen=True)
 class RegistryRecord:
-    id: str  # /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/{name}
+    id: str  # full ARM id of the registry
     name: str
     subscription_id: str
     resource_group: str
@@ -74,7 +74,8 @@ class DataPlane(Protocol):
     async def stop(self) -> None: ...
 
     async def registry_created(self, registry: RegistryRecord) -> str:
-        """Serve the registry; return its login server (``127.0.0.1:PORT``), stable across restarts."""
+        """Serve the registry; return its login server (``127.0.0.1:PORT``), stable
+        across restarts."""
         ...
 
     async def registry_deleted(self, registry: RegistryRecord) -> None:
