@@ -33,6 +33,16 @@ class RegistryRecord:
 
 
 @dataclass(frozen=True)
+class DataPlaneConfig:
+    """What the daemon hands the data plane when it creates it."""
+
+    state_dir: str  # the data plane keeps its files under state_dir/dataplane
+    ca_cert: str  # PEM of the sandbox CA (trusted by every sandbox client)
+    ca_key: str  # PEM path of the CA key (0600), to issue per-server TLS certificates
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
 class PartStatus:
     name: str  # e.g. "arm", "registry registrydavid (docker-registry)", "notary-server"
     healthy: bool
