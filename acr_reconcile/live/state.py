@@ -104,6 +104,7 @@ class LiveRepositoryTrust:
     root_key_id: str | None = None
     warnings: tuple[str, ...] = ()  # e.g. "timestamp expires in 5 days"
     signable_roles: tuple[str, ...] = ()  # roles we hold keys for ("targets", "targets/releases")
+    versions: dict[str, int] = field(default_factory=dict)  # role -> metadata version read
 
 
 @dataclass(frozen=True)

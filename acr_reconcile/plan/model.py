@@ -60,7 +60,8 @@ class Change:
 
     ``address`` is unique within a plan and stable across plans of the same spec
     (``registry:<sub>/<name>``, ``role-assignment:<scope>|<principal>|<role>``,
-    ``tag-signature:<login server>/<repo>:<tag>``); ``depends_on`` lists addresses.
+    ``tag-signature:<sub>/<registry>/<repo>:<tag>``, as a new registry has no login server
+    yet); ``depends_on`` lists addresses.
     ``params`` is what the executor needs to act (JSON-serialisable, no secrets).
     """
 
@@ -76,6 +77,8 @@ class Change:
     depends_on: tuple[str, ...] = ()
     spec_location: str | None = None  # "FILE:LINE:COL: field.path"
     params: dict[str, Any] = field(default_factory=dict)
+    # the target (spec document's registry) the change belongs to: "<subscription>/<registry>"
+    target: str = ""
 
     @property
     def is_change(self) -> bool:
@@ -103,6 +106,12 @@ class Plan:
     # re-reads and refuses when any differs (also for the very first plan).
     fingerprints: dict[str, str] = field(default_factory=dict)
     format_version: str = FORMAT_VERSION
+    # True when a change disables content trust: every signature is deleted for good, so
+    # the CLI asks for --allow-destroy-trust on top of approval.
+    destroys_trust: bool = False
+    # the live properties each fingerprint was computed from (no secrets), so a stale saved
+    # plan can say what changed, not only that something did.
+    observed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
