@@ -1,0 +1,79 @@
+"""The one credential every Azure call uses: azure-identity's DefaultAzureCredential.
+
+Environment variables (service principal, workload identity federation), managed
+identity and the Azure CLI all work unchanged; the authority comes from
+``AZURE_AUTHORITY_HOST`` or the cloud's metadata, so a sovereign cloud or the sandbox
+needs no code path of its own. azure.identity is imported only when a credential is built.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from acr_reconcile.azure.cloud import Cloud, ca_bundle
+from acr_reconcile.errors import ConfigError
+
+
+def authority_host(cloud: Cloud, env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return (env.get("AZURE_AUTHORITY_HOST") or cloud.authority_host).rstrip("/")
+
+
+def make_credential(cloud: Cloud, env: Mapping[str, str] | None = None) -> Any:
+    """DefaultAzureCredential for ``cloud``; instance discovery only on Azure public cloud.
+
+    Instance discovery asks login.microsoftonline.com which authorities exist, which a
+    sovereign cloud, Azure Stack or an offline sandbox cannot answer.
+    """
+    from azure.identity import DefaultAzureCredential
+
+    env = os.environ if env is None else env
+    return DefaultAzureCredential(
+        authority=authority_host(cloud, env),
+        disable_instance_discovery=not cloud.is_public,
+        connection_verify=ca_bundle(env),
+        exclude_interactive_browser_credential=True,
+    )
+
+
+def access_token(credential: Any, scope: str) -> str:
+    """A bearer token for ``scope``; failures become a ConfigError that names the scope."""
+    from azure.core.exceptions import ClientAuthenticationError
+
+    try:
+        token: str = credential.get_token(scope).token
+    except ClientAuthenticationError as error:
+        raise ConfigError(
+            f"no Azure credential could get a token for {scope}: {_first_line(error)}. "
+            "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or "
+            "AZURE_FEDERATED_TOKEN_FILE), use a managed identity, or run 'az login'"
+        ) from None
+    return token
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "message", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified: we only read our own token's identity claims."""
+    parts = token.split(".")
+    if len(parts) < 2:
+        return {}
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, json.JSONDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def caller_object_id(credential: Any, cloud: Cloud) -> str | None:
+    """The signed-in principal's object id (``oid``), so prune never removes our own access."""
+    oid = token_claims(access_token(credential, cloud.arm_scope)).get("oid")
+    return str(oid).lower() if oid else None

@@ -1,0 +1,65 @@
+"""Azure SDK exceptions turned into the tool's own errors, once, at the edge.
+
+Callers above ``live/`` and ``apply/`` never see azure-core exceptions; they see an
+AzureError naming the resource, the ARM error code and the HTTP status.
+"""
+
+from __future__ import annotations
+
+from acr_reconcile.errors import AzureError, TerminalAzureError, TransientAzureError
+
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# LRO failures whose code says "try again" rather than "no"
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TooManyRequests",
+        "RetryableError",
+        "OperationTimedOut",
+        "GatewayTimeout",
+        "Conflict",
+        "AnotherOperationInProgress",
+        "ResourceBusy",
+    }
+)
+
+
+def error_code(error: BaseException) -> str | None:
+    odata = getattr(error, "error", None)
+    code = getattr(odata, "code", None)
+    return str(code) if code else None
+
+
+def error_status(error: BaseException) -> int | None:
+    status = getattr(error, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _message(error: BaseException) -> str:
+    odata = getattr(error, "error", None)
+    text = getattr(odata, "message", None) or getattr(error, "reason", None) or str(error)
+    first = str(text).strip().splitlines()
+    return first[0] if first else type(error).__name__
+
+
+def is_transient(error: BaseException) -> bool:
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(error, ServiceRequestError | ServiceResponseError | ConnectionError):
+        return True
+    if isinstance(error, HttpResponseError):
+        code = error_code(error)
+        return error_status(error) in TRANSIENT_STATUS or code in TRANSIENT_CODES
+    return False
+
+
+def translate(error: BaseException, resource: str, doing: str) -> AzureError:
+    """An AzureError for ``error`` raised while ``doing`` something to ``resource``."""
+    kind = TransientAzureError if is_transient(error) else TerminalAzureError
+    return kind(
+        resource,
+        f"{doing} failed: {_message(error)}",
+        status=error_status(error),
+        code=error_code(error),
+    )
