@@ -1,0 +1,184 @@
+"""Carry out a plan: dependency order, bounded concurrency, dependents of failures skipped.
+
+Changes are grouped into units (a unit is usually one change; all signature changes of
+one repository form one unit, as one trust publish covers them). A unit runs once every
+unit it depends on has succeeded; when one fails, everything downstream of it is skipped
+and reported once, as ``upstream failed``, while independent work goes on to the end.
+That leaves Azure in a state a re-run of the same plan or spec converges from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from acr_reconcile.errors import AcrReconcileError, ApplyError
+from acr_reconcile.plan.model import Change, Plan
+
+DEFAULT_PARALLELISM = 10
+
+# runs one unit of changes; returns a short note ("created", "already present") or raises
+UnitRunner = Callable[[Sequence[Change]], str]
+# changes with the same non-None key run as one unit
+GroupKey = Callable[[Change], str | None]
+
+
+class Status(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # a unit it depends on failed (Terraform's upstreamFailed)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    address: str
+    status: Status
+    note: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[ActionResult, ...]
+
+    def of(self, status: Status) -> list[ActionResult]:
+        return [r for r in self.results if r.status is status]
+
+    def raise_for_failures(self) -> None:
+        failed = self.of(Status.FAILED)
+        if failed:
+            skipped = [r.address for r in self.of(Status.SKIPPED)]
+            raise ApplyError([f"{r.address}: {r.note}" for r in failed], skipped)
+
+
+class Progress(Protocol):
+    def started(self, unit: Sequence[Change]) -> None: ...
+
+    def finished(self, unit: Sequence[Change], result: ActionResult) -> None: ...
+
+
+@dataclass
+class _Unit:
+    changes: list[Change]
+    needs: set[int]
+
+    @property
+    def label(self) -> str:
+        first = self.changes[0].address
+        return first if len(self.changes) == 1 else f"{first} (+{len(self.changes) - 1})"
+
+
+def build_units(changes: Sequence[Change], group: GroupKey | None = None) -> list[_Unit]:
+    """Pending changes grouped into units, with the units each one needs first."""
+    units: list[_Unit] = []
+    by_key: dict[str, int] = {}
+    unit_of: dict[str, int] = {}
+    for change in changes:
+        key = group(change) if group else None
+        if key is not None and key in by_key:
+            index = by_key[key]
+            units[index].changes.append(change)
+        else:
+            index = len(units)
+            units.append(_Unit([change], set()))
+            if key is not None:
+                by_key[key] = index
+        unit_of[change.address] = index
+    for index, unit in enumerate(units):
+        for change in unit.changes:
+            unit.needs |= {unit_of[d] for d in change.depends_on if d in unit_of} - {index}
+    return units
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, AcrReconcileError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"  # a bug: keep enough to report it
+
+
+def execute(
+    plan: Plan,
+    run: UnitRunner,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    group: GroupKey | None = None,
+    progress: Progress | None = None,
+) -> ApplyResult:
+    """Run every pending change of ``plan``; never raises for a failed action."""
+    units = build_units(plan.pending, group)
+    return _Run(units, run, progress).go(max(1, parallelism))
+
+
+class _Run:
+    def __init__(self, units: list[_Unit], run: UnitRunner, progress: Progress | None) -> None:
+        self.units = units
+        self.run = run
+        self.progress = progress
+        self.results: dict[int, ActionResult] = {}
+
+    def go(self, parallelism: int) -> ApplyResult:
+        running: dict[Future[ActionResult], int] = {}
+        with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="apply") as pool:
+            while True:
+                for index in self._ready(set(running.values())):
+                    running[pool.submit(self._one, index)] = index
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = running.pop(future)
+                    self.results[index] = future.result()
+                    if self.results[index].status is Status.FAILED:
+                        self._skip_downstream(index)
+        self._skip_unreachable()
+        ordered = [self.results[i] for i in range(len(self.units))]
+        return ApplyResult(tuple(ordered))
+
+    def _ready(self, running: set[int]) -> list[int]:
+        return [
+            i
+            for i, unit in enumerate(self.units)
+            if i not in self.results
+            and i not in running
+            and all(self.results.get(n, _PENDING).status is Status.DONE for n in unit.needs)
+        ]
+
+    def _one(self, index: int) -> ActionResult:
+        unit = self.units[index]
+        if self.progress:
+            self.progress.started(unit.changes)
+        started = time.monotonic()
+        try:
+            note = self.run(unit.changes)
+            result = ActionResult(unit.label, Status.DONE, note, time.monotonic() - started)
+        except Exception as error:  # every failure is reported; dependents are skipped
+            result = ActionResult(
+                unit.label, Status.FAILED, _describe(error), time.monotonic() - started
+            )
+        if self.progress:
+            self.progress.finished(unit.changes, result)
+        return result
+
+    def _skip_downstream(self, failed: int) -> None:
+        root = self.units[failed].label
+        frontier = [failed]
+        while frontier:
+            current = frontier.pop()
+            for index, unit in enumerate(self.units):
+                if current in unit.needs and index not in self.results:
+                    note = f"upstream failed: {root}"
+                    self.results[index] = ActionResult(unit.label, Status.SKIPPED, note)
+                    frontier.append(index)
+
+    def _skip_unreachable(self) -> None:
+        for index, unit in enumerate(self.units):
+            if index not in self.results:  # only a dependency cycle gets here
+                note = "dependency cycle in the plan"
+                self.results[index] = ActionResult(unit.label, Status.FAILED, note)
+
+
+_PENDING = ActionResult("", Status.SKIPPED)
