@@ -1,0 +1,26 @@
+"""What every action handler gets: clients, options, and the data plane seams."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from acr_reconcile.apply.retry import OuterRetry
+from acr_reconcile.azure.clients import AzureSession
+from acr_reconcile.plan.model import Change
+
+# publishes the signature changes of one repository (one GUN) in one trust publish
+SignaturePublisher = Callable[[Sequence[Change]], str]
+# the digest a tag points at in a registry (login server, repository, tag), None if absent
+TagDigest = Callable[[str, str, str], str | None]
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    session: AzureSession
+    allow_destroy_trust: bool = False
+    # how long a new principal may take to reach ARM's directory replica (PrincipalNotFound)
+    replication_window: float = 60.0
+    retry: OuterRetry = field(default_factory=OuterRetry)
+    publish_signatures: SignaturePublisher | None = None
+    tag_digest: TagDigest | None = None

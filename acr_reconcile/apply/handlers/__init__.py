@@ -1,0 +1,39 @@
+"""One handler per resource kind; ``runner(ctx)`` dispatches a unit of changes to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from acr_reconcile.apply.context import ApplyContext
+from acr_reconcile.apply.handlers import (
+    image_import,
+    registry,
+    resource_group,
+    role_assignment,
+    tag_signature,
+    trust_policy,
+)
+from acr_reconcile.plan.model import Change, Kind
+
+Handler = Callable[[Sequence[Change], ApplyContext], str]
+
+HANDLERS: dict[Kind, Handler] = {
+    Kind.RESOURCE_GROUP: resource_group.apply,
+    Kind.REGISTRY: registry.apply,
+    Kind.TRUST_POLICY: trust_policy.apply,
+    Kind.ROLE_ASSIGNMENT: role_assignment.apply,
+    Kind.IMAGE_IMPORT: image_import.apply,
+    Kind.TAG_SIGNATURE: tag_signature.apply,
+}
+
+
+def group_key(change: Change) -> str | None:
+    """Signature changes of one repository run as one unit; everything else alone."""
+    return tag_signature.group_key(change) if change.kind is Kind.TAG_SIGNATURE else None
+
+
+def runner(ctx: ApplyContext) -> Callable[[Sequence[Change]], str]:
+    def run(unit: Sequence[Change]) -> str:
+        return HANDLERS[unit[0].kind](unit, ctx)
+
+    return run

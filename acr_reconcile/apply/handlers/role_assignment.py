@@ -1,0 +1,117 @@
+"""Role assignments: create under the deterministic name, or delete (prune).
+
+A create first looks for an assignment of the same principal and role at the same scope
+(whatever its name) and adopts it; a 409 ``RoleAssignmentExists`` means the same and is
+success. ``PrincipalNotFound`` for a freshly made principal is Entra replication lag:
+retried with backoff within the replication window only, then reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from acr_reconcile.apply import retry
+from acr_reconcile.apply.context import ApplyContext
+from acr_reconcile.apply.handlers.common import id_part, param
+from acr_reconcile.azure.errors import error_code
+from acr_reconcile.plan.model import Action, Change
+
+_ROLE_DEFS = "/providers/Microsoft.Authorization/roleDefinitions/"
+_ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
+
+
+def _role_guid(change: Change) -> str:
+    value = param(change, "role_definition_id") or param(change, "role_guid")
+    value = value or param(change, "role_definition_guid") or ""
+    return str(value).rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _scope_and_name(change: Change) -> tuple[str, str]:
+    scope, _, name = change.resource_id.partition(_ASSIGNMENTS)
+    return str(param(change, "scope") or scope), str(param(change, "name") or name)
+
+
+def _existing(client: Any, scope: str, principal_id: str, role_guid: str) -> Any | None:
+    for assignment in client.role_assignments.list_for_scope(
+        scope, filter=f"principalId eq '{principal_id}'"
+    ):
+        same_scope = str(assignment.scope or "").rstrip("/").lower() == scope.rstrip("/").lower()
+        guid = str(assignment.role_definition_id or "").rsplit("/", 1)[-1].lower()
+        if same_scope and guid == role_guid:
+            return assignment
+    return None
+
+
+def _within_window(
+    attempt: Callable[[], str], ctx: ApplyContext, sleep: Callable[[float], None] = time.sleep
+) -> str:
+    from azure.core.exceptions import HttpResponseError
+
+    deadline = time.monotonic() + ctx.replication_window
+    delay = 1.0
+    while True:
+        try:
+            return attempt()
+        except HttpResponseError as error:
+            if error_code(error) != "PrincipalNotFound" or time.monotonic() + delay > deadline:
+                raise
+            sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def _create(change: Change, ctx: ApplyContext) -> str:
+    from azure.core.exceptions import ResourceExistsError
+    from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+
+    scope, name = _scope_and_name(change)
+    sub = id_part(scope, "subscriptions")
+    principal_id = str(param(change, "principal_id")).lower()
+    role_guid = _role_guid(change)
+    client = ctx.session.authorization(sub)
+    body = RoleAssignmentCreateParameters(
+        role_definition_id=f"/subscriptions/{sub}{_ROLE_DEFS}{role_guid}",
+        principal_id=principal_id,
+        principal_type=str(param(change, "principal_type") or "ServicePrincipal"),
+    )
+
+    def attempt() -> str:
+        if _existing(client, scope, principal_id, role_guid) is not None:
+            return "already assigned"
+        try:
+            client.role_assignments.create(scope, name, body)
+        except ResourceExistsError as error:
+            if error_code(error) == "RoleAssignmentExists":
+                return "already assigned"
+            raise
+        return "assigned"
+
+    return retry.call(
+        lambda: _within_window(attempt, ctx), change.resource_id, "assigning the role", ctx.retry
+    )
+
+
+def _delete(change: Change, ctx: ApplyContext) -> str:
+    from azure.core.exceptions import HttpResponseError
+
+    scope, _ = _scope_and_name(change)
+    client = ctx.session.authorization(id_part(scope, "subscriptions"))
+
+    def attempt() -> str:
+        try:
+            deleted = client.role_assignments.delete_by_id(change.resource_id)
+        except HttpResponseError as error:
+            if error.status_code == 404:
+                return "already removed"
+            raise
+        return "removed" if deleted is not None else "already removed"
+
+    return retry.call(attempt, change.resource_id, "removing the role assignment", ctx.retry)
+
+
+def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
+    change = changes[0]
+    if change.action is Action.DELETE:
+        return _delete(change, ctx)
+    return _create(change, ctx)

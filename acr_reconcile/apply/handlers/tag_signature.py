@@ -1,0 +1,28 @@
+"""Tag signatures: one trust publish per repository (GUN) with all of its tags.
+
+Each publish bumps the repository's TUF metadata versions, so N tags signed one at a time
+would be N round trips and N snapshot versions; grouped, it is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from acr_reconcile.apply.context import ApplyContext
+from acr_reconcile.errors import ConfigError
+from acr_reconcile.plan.model import Change
+
+
+def group_key(change: Change) -> str:
+    """Changes of one repository of one registry share a key."""
+    repository = change.params.get("repository") or change.address.rsplit(":", 1)[0]
+    return f"{change.target}|{repository}"
+
+
+def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
+    if ctx.publish_signatures is None:
+        raise ConfigError(
+            f"{changes[0].address}: signing is not available in this build; "
+            "the signature changes were not applied"
+        )
+    return ctx.publish_signatures(changes)

@@ -1,0 +1,50 @@
+"""A bounded outer retry around one Azure operation, for what the SDK does not retry.
+
+The SDK retries each HTTP request (429/5xx with ``Retry-After``, connection errors). It
+does not retry a long-running operation whose status monitor ends ``Failed`` with a
+transient code, nor a request whose retries all hit a connection reset; this loop
+re-runs the whole (idempotent) operation a few times with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from acr_reconcile.azure.errors import is_transient, translate
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OuterRetry:
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 15.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_delay, self.base_delay * (2**attempt)))
+
+
+def call(
+    operation: Callable[[], T],
+    resource: str,
+    doing: str,
+    policy: OuterRetry,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``operation()``, re-run on transient failure; SDK errors become AzureErrors."""
+    from azure.core.exceptions import AzureError as SdkError
+
+    attempt = 0
+    while True:
+        try:
+            return operation()
+        except SdkError as error:
+            if not is_transient(error) or attempt + 1 >= policy.attempts:
+                raise translate(error, resource, doing) from None
+            sleep(policy.delay(attempt))
+            attempt += 1
