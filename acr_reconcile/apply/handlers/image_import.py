@@ -34,11 +34,13 @@ def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     sub, group, name = registry_coordinates(change)
     repository, tag = str(param(change, "repository")), str(param(change, "tag"))
     registry_uri, source_image = split_source(str(param(change, "source")))
+    if param(change, "source_image"):
+        registry_uri, source_image = param(change, "source_registry"), param(change, "source_image")
     registries = ctx.session.registries(sub).registries
     body = ImportImageParameters(
         source=ImportSource(registry_uri=registry_uri, source_image=source_image),
         target_tags=[f"{repository}:{tag}"],
-        mode="NoForce",
+        mode=str(param(change, "mode") or "NoForce"),
     )
 
     def run() -> str:

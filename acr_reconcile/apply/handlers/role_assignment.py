@@ -30,7 +30,8 @@ def _role_guid(change: Change) -> str:
 
 def _scope_and_name(change: Change) -> tuple[str, str]:
     scope, _, name = change.resource_id.partition(_ASSIGNMENTS)
-    return str(param(change, "scope") or scope), str(param(change, "name") or name)
+    name = param(change, "assignment_name") or param(change, "name") or name
+    return str(param(change, "scope") or scope), str(name)
 
 
 def _existing(client: Any, scope: str, principal_id: str, role_guid: str) -> Any | None:
@@ -67,7 +68,8 @@ def _create(change: Change, ctx: ApplyContext) -> str:
 
     scope, name = _scope_and_name(change)
     sub = id_part(scope, "subscriptions")
-    principal_id = str(param(change, "principal_id")).lower()
+    principal_id = str(param(change, "principal_object_id") or param(change, "principal_id"))
+    principal_id = principal_id.lower()
     role_guid = _role_guid(change)
     client = ctx.session.authorization(sub)
     body = RoleAssignmentCreateParameters(
