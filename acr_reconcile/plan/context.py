@@ -1,0 +1,104 @@
+"""What the planner knows while it plans one spec document, and where its findings go.
+
+Each resource planner (control plane, role assignments, images) reads the same document,
+live facts and rules and appends changes and diagnostics here, so the steps stay small
+functions and the reasons (drift vs spec-changed vs missing) are decided in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from acr_reconcile.errors import Diagnostic
+from acr_reconcile.live.state import LiveRegistryData, LiveState, PlatformRules
+from acr_reconcile.plan import names
+from acr_reconcile.plan.fingerprint import APPLIED_TAG, desired_fingerprint
+from acr_reconcile.plan.model import Change, Reason
+from acr_reconcile.spec.document import SpecDocument
+
+
+@dataclass
+class DocumentContext:
+    """One document being planned: inputs, derived identities, and the collected output."""
+
+    doc: SpecDocument
+    live: LiveState
+    rules: PlatformRules
+    data: LiveRegistryData | None  # the registry as found in its subscription, if anywhere
+    changes: list[Change] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    blocked: bool = False  # the registry cannot be planned further (wrong RG, location)
+
+    @property
+    def subscription(self) -> str:
+        return self.doc.spec.subscription_id
+
+    @property
+    def registry_name(self) -> str:
+        return self.doc.spec.registry.name
+
+    @property
+    def target(self) -> str:
+        return names.target_key(self.subscription, self.registry_name)
+
+    @property
+    def registry_id(self) -> str:
+        if self.data is not None:
+            return self.data.registry.id
+        spec = self.doc.spec
+        return names.registry_id(spec.subscription_id, spec.resource_group.name, spec.registry.name)
+
+    @property
+    def registry_exists(self) -> bool:
+        return self.data is not None
+
+    @property
+    def login_server(self) -> str | None:
+        return self.data.registry.login_server if self.data is not None else None
+
+    @property
+    def applied(self) -> bool:
+        """True when the registry says this exact document was the last one applied."""
+        if self.data is None:
+            return False
+        return self.data.registry.tags.get(APPLIED_TAG) == desired_fingerprint(self.doc)
+
+    def absent_reason(self) -> Reason:
+        """Why an absent thing is planned: removed out of band (drift) or never made (missing)."""
+        return Reason.DRIFT if self.applied else Reason.MISSING
+
+    def changed_reason(self) -> Reason:
+        """Why a present-but-different thing is planned: drift or a changed spec."""
+        return Reason.DRIFT if self.applied else Reason.SPEC_CHANGED
+
+    def where(self, path: str) -> str:
+        return self.doc.where(path)
+
+    def add(self, change: Change) -> Change:
+        self.changes.append(change)
+        return change
+
+    def report(self, severity: str, resource: str, message: str, path: str, rule: str) -> None:
+        """Record a finding at the spec field ``path``; ``rule`` names it for machines."""
+        details: dict[str, str] = {"rule": rule, "target": self.target}
+        self.diagnostics.append(
+            Diagnostic(severity, resource, message, location=self.where(path), details=details)
+        )
+
+    def error(self, resource: str, message: str, path: str, rule: str) -> None:
+        self.report("error", resource, message, path, rule)
+
+    def warn(self, resource: str, message: str, path: str, rule: str) -> None:
+        self.report("warning", resource, message, path, rule)
+
+    def note(self, resource: str, message: str, path: str, rule: str) -> None:
+        self.report("info", resource, message, path, rule)
+
+    def base_params(self) -> dict[str, Any]:
+        spec = self.doc.spec
+        return {
+            "subscription_id": spec.subscription_id,
+            "resource_group": spec.resource_group.name,
+            "registry": spec.registry.name,
+        }

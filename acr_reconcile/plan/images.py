@@ -1,0 +1,268 @@
+"""Tags as reconciled state: import what is missing, keep signatures matching the registry.
+
+A tag absent from the registry is imported from its ``source`` (ARM importImage) and then
+signed; the digest it will have is known only after the import, so such a signature
+carries ``digest: null`` for the executor to resolve, unless a ``digest`` pin gives it.
+A ``sign: false`` tag that carries trust data is drift, and removing the signature is a
+planned change. Trust data that fails verification is an error, never "unsigned".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acr_reconcile.live.state import LiveRepositoryTrust, LiveTag, TagTrust
+from acr_reconcile.plan import names
+from acr_reconcile.plan.context import DocumentContext
+from acr_reconcile.plan.model import Action, Change, Kind, Reason
+from acr_reconcile.spec.models import ImageSpec, TrustStatus
+
+_CARRIES_TRUST = {TagTrust.SIGNED, TagTrust.STALE}
+
+
+def split_source(source: str) -> tuple[str, str]:
+    """(registry host, image path) of a reference, the way docker reads it."""
+    first, _, rest = source.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    path = source if "/" in source else f"library/{source}"
+    return "docker.io", path
+
+
+def _image_ref(ctx: DocumentContext, repo: str, tag: str) -> str:
+    host = ctx.login_server or f"{ctx.registry_name}"
+    return f"{host}/{repo}:{tag}"
+
+
+def _live_tag(ctx: DocumentContext, repo: str, tag: str) -> LiveTag | None:
+    if ctx.data is None:
+        return None
+    live = ctx.data.tags.get((repo, tag))
+    return live if live is not None and live.digest is not None else None
+
+
+def _repository(ctx: DocumentContext, repo: str) -> LiveRepositoryTrust | None:
+    return ctx.data.repositories.get(repo) if ctx.data else None
+
+
+def _import(ctx: DocumentContext, image: ImageSpec, tag: str, path: str) -> Change | None:
+    if image.source is None:
+        ctx.error(
+            _image_ref(ctx, image.repository, tag),
+            "tag missing and no source to import it from; push it, or add images[].source",
+            path,
+            "tag-missing-no-source",
+        )
+        return None
+    registry_host, source_image = split_source(image.source)
+    after = {"source": image.source, "digest": image.digest}
+    return ctx.add(
+        Change(
+            address=names.image_address(
+                "image-import", ctx.subscription, ctx.registry_name, image.repository, tag
+            ),
+            kind=Kind.IMAGE_IMPORT,
+            action=Action.CREATE,
+            reason=ctx.absent_reason(),
+            resource_id=_image_ref(ctx, image.repository, tag),
+            summary=f"import {image.repository}:{tag} from {image.source}",
+            after=after,
+            depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
+            spec_location=ctx.where(path),
+            params={
+                **ctx.base_params(),
+                "login_server": ctx.login_server,
+                "repository": image.repository,
+                "tag": tag,
+                "source": image.source,
+                "source_registry": registry_host,
+                "source_image": source_image,
+                "target_tag": f"{image.repository}:{tag}",
+                "mode": "NoForce",
+                "digest": image.digest,
+            },
+            target=ctx.target,
+        )
+    )
+
+
+def _trust_broken(
+    ctx: DocumentContext,
+    repo: LiveRepositoryTrust | None,
+    live: LiveTag | None,
+    ref: str,
+    path: str,
+) -> bool:
+    if (repo is not None and repo.exists and not repo.valid) or (
+        live is not None and live.trust is TagTrust.INVALID
+    ):
+        why = (repo.error if repo else None) or "verification failed"
+        ctx.error(
+            ref,
+            f"trust data of {repo.gun if repo else ref} is invalid: {why}; investigate before "
+            "signing (it may have been tampered with)",
+            path,
+            "trust-data-invalid",
+        )
+        return True
+    return False
+
+
+def _signature_action(image: ImageSpec, live: LiveTag | None) -> tuple[Action, str]:
+    """What to do with the tag's signature, and its trust state for display."""
+    if live is None:
+        return (Action.CREATE if image.sign else Action.NOOP), "absent"
+    if image.sign:
+        action = {TagTrust.SIGNED: Action.NOOP, TagTrust.STALE: Action.UPDATE}
+        return action.get(live.trust, Action.CREATE), live.trust.value
+    return (Action.DELETE if live.trust in _CARRIES_TRUST else Action.NOOP), live.trust.value
+
+
+def _signature_params(
+    ctx: DocumentContext, image: ImageSpec, tag: str, live: LiveTag | None
+) -> dict[str, Any]:
+    repo = _repository(ctx, image.repository)
+    signable = repo.signable_roles if repo else ()
+    gun = (
+        repo.gun
+        if repo
+        else (f"{ctx.login_server}/{image.repository}" if ctx.login_server else None)
+    )
+    return {
+        **ctx.base_params(),
+        "login_server": ctx.login_server,
+        "repository": image.repository,
+        "tag": tag,
+        "gun": gun,
+        "digest": live.digest if live else image.digest,
+        "size": live.size if live else None,
+        "role": "targets/releases" if "targets/releases" in signable else "targets",
+        "initialize": repo is None or not repo.exists,
+    }
+
+
+def _states(
+    action: Action, state: str, live: LiveTag | None, params: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Before/after of a signature: what the trust data says, and what it will say."""
+    if action is Action.NOOP:
+        same = {"trust": state, "digest": live.digest if live else None}
+        return same, same
+    before = None
+    if live is not None and live.trust in _CARRIES_TRUST:
+        before = {"trust": state, "digest": live.signed_digest, "size": live.signed_size}
+    if action is Action.DELETE:
+        return before, None
+    return before, {"trust": "signed", "digest": params["digest"], "size": params["size"]}
+
+
+def _depends(ctx: DocumentContext, imported: Change | None) -> tuple[str, ...]:
+    """Signing needs the tag, trust enabled, and the signer roles in place."""
+    depends = [imported.address] if imported else []
+    depends.append(names.trust_policy_address(ctx.subscription, ctx.registry_name))
+    depends += [c.address for c in ctx.changes if c.kind is Kind.ROLE_ASSIGNMENT and c.is_change]
+    return tuple(depends)
+
+
+def _signature(
+    ctx: DocumentContext, image: ImageSpec, tag: str, path: str, imported: Change | None
+) -> None:
+    live = _live_tag(ctx, image.repository, tag)
+    ref = _image_ref(ctx, image.repository, tag)
+    if _trust_broken(ctx, _repository(ctx, image.repository), live, ref, path):
+        return
+    action, state = _signature_action(image, live)
+    reason = {
+        Action.NOOP: Reason.IN_SYNC,
+        Action.CREATE: ctx.absent_reason(),
+        Action.UPDATE: ctx.changed_reason(),
+        Action.DELETE: ctx.changed_reason(),
+    }[action]
+    params = _signature_params(ctx, image, tag, live)
+    before, after = _states(action, state, live, params)
+    verb = {Action.DELETE: "remove signature of", Action.NOOP: "tag"}.get(action, "sign")
+    digest = params["digest"] or "digest known after import"
+    ctx.add(
+        Change(
+            address=names.image_address(
+                "tag-signature", ctx.subscription, ctx.registry_name, image.repository, tag
+            ),
+            kind=Kind.TAG_SIGNATURE,
+            action=action,
+            reason=reason,
+            resource_id=ref,
+            summary=f"{verb} {image.repository}:{tag} ({state}, {digest})",
+            before=before,
+            after=after,
+            depends_on=_depends(ctx, imported),
+            spec_location=ctx.where(path),
+            params=params,
+            target=ctx.target,
+        )
+    )
+
+
+def _plan_tag(ctx: DocumentContext, index: int, image: ImageSpec, j: int, tag: str) -> None:
+    path = f"images.{index}.tags.{j}"
+    live = _live_tag(ctx, image.repository, tag)
+    imported = None
+    if live is None:
+        imported = _import(ctx, image, tag, path)
+        if imported is None:
+            return
+    elif image.digest is not None and image.digest != live.digest:
+        ctx.error(
+            _image_ref(ctx, image.repository, tag),
+            f"tag points to {live.digest} in the registry, the spec pins {image.digest}; "
+            "push or import the pinned image, or update the pin",
+            f"images.{index}.digest",
+            "digest-pin-mismatch",
+        )
+        return
+    if ctx.doc.spec.registry.content_trust is not TrustStatus.ENABLED:
+        if image.sign:
+            ctx.error(
+                _image_ref(ctx, image.repository, tag),
+                "signing a tag needs registry.contentTrust: enabled; set sign: false",
+                f"images.{index}.sign",
+                "sign-without-trust",
+            )
+        return
+    _signature(ctx, image, tag, path, imported)
+
+
+def plan_images(ctx: DocumentContext) -> None:
+    for index, image in enumerate(ctx.doc.spec.images):
+        repo = _repository(ctx, image.repository)
+        for warning in repo.warnings if repo else ():
+            ctx.warn(repo.gun if repo else image.repository, warning, f"images.{index}", "trust")
+        for j, tag in enumerate(image.tags):
+            _plan_tag(ctx, index, image, j, tag)
+
+
+def check_signing(ctx: DocumentContext) -> None:
+    """Keys and passphrases must be there before apply starts, not halfway through it."""
+    readiness = ctx.live.signing
+    pending = [c for c in ctx.changes if c.kind is Kind.TAG_SIGNATURE and c.is_change]
+    if readiness is None or not pending:
+        return
+    needs_root = sorted({c.params["repository"] for c in pending if c.params["initialize"]})
+    missing: list[str] = []
+    if not readiness.interactive and not readiness.repository_passphrase_available:
+        missing.append("the repository key passphrase (DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)")
+    if needs_root and not readiness.interactive and not readiness.root_passphrase_available:
+        missing.append(
+            "the root key passphrase (DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE) to initialise "
+            + ", ".join(needs_root)
+        )
+    for repo_name in sorted({c.params["repository"] for c in pending}):
+        repo = _repository(ctx, repo_name)
+        if repo is not None and repo.exists and not repo.signable_roles:
+            missing.append(f"a signing key for {repo.gun} in {readiness.trust_dir}")
+    if missing:
+        ctx.error(
+            ctx.registry_id,
+            "signing is planned but this run lacks " + "; ".join(missing),
+            "images",
+            "signing-keys-missing",
+        )

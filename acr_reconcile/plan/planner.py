@@ -1,0 +1,100 @@
+"""The planner: spec documents + live state + platform rules -> Plan. Pure and deterministic.
+
+No I/O and no clock (``rules.today`` is the date): the same inputs always give the same
+plan, byte for byte once rendered, which is what makes plans reviewable, testable from
+data files, and comparable. Per document, in apply order: resource group, registry,
+trust policy, role assignments, image imports, tag signatures (see docs/planning.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from acr_reconcile.errors import Diagnostic
+from acr_reconcile.live.state import LiveState, PlatformRules
+from acr_reconcile.plan.assignments import plan_role_assignments
+from acr_reconcile.plan.context import DocumentContext
+from acr_reconcile.plan.control import plan_registry, plan_resource_group, plan_trust_policy
+from acr_reconcile.plan.fingerprint import fingerprints_of, live_observations
+from acr_reconcile.plan.images import check_signing, plan_images
+from acr_reconcile.plan.model import Change, Kind, Plan, Reason, TargetSummary
+from acr_reconcile.spec.document import SpecDocument
+
+_KIND_ORDER = {kind: index for index, kind in enumerate(Kind)}
+
+
+def _plan_document(doc: SpecDocument, live: LiveState, rules: PlatformRules) -> DocumentContext:
+    spec = doc.spec
+    data = live.registries.get((spec.subscription_id.lower(), spec.registry.name.lower()))
+    ctx = DocumentContext(doc, live, rules, data)
+    plan_resource_group(ctx)
+    plan_registry(ctx)
+    if not ctx.blocked:
+        plan_trust_policy(ctx)
+        plan_role_assignments(ctx)
+        plan_images(ctx)
+        check_signing(ctx)
+    return ctx
+
+
+def _merge(contexts: Sequence[DocumentContext]) -> tuple[list[Change], list[Diagnostic]]:
+    """Join the documents' changes; a resource two documents both declare must agree."""
+    first: dict[str, tuple[Change, DocumentContext]] = {}
+    merged: list[Change] = []
+    for ctx in contexts:
+        for change in ctx.changes:
+            seen = first.get(change.address)
+            if seen is None:
+                first[change.address] = (change, ctx)
+                merged.append(change)
+                continue
+            shareable = change.kind is Kind.RESOURCE_GROUP and change.after == seen[0].after
+            if not shareable:
+                ctx.error(
+                    change.resource_id,
+                    f"{change.kind.value} is also declared by the document at "
+                    f"{seen[1].doc.location('')}; one resource, one declaration",
+                    "registry.name" if change.kind is not Kind.RESOURCE_GROUP else "resourceGroup",
+                    "declared-twice",
+                )
+    diagnostics: list[Diagnostic] = []
+    for ctx in contexts:
+        for diagnostic in ctx.diagnostics:
+            if diagnostic not in diagnostics:
+                diagnostics.append(diagnostic)
+    return merged, diagnostics
+
+
+def _summary(ctx: DocumentContext) -> TargetSummary:
+    spec = ctx.doc.spec
+    pending = [c for c in ctx.changes if c.is_change]
+    if any(d.severity == "error" for d in ctx.diagnostics):
+        status = "error"
+    elif any(c.reason is Reason.DRIFT for c in pending):
+        status = "drift"
+    else:
+        status = "pending" if pending else "in-sync"
+    return TargetSummary(
+        subscription_id=spec.subscription_id,
+        resource_group=spec.resource_group.name,
+        registry=spec.registry.name,
+        source=str(ctx.doc.location("")),
+        status=status,
+        changes=len(pending),
+    )
+
+
+def plan(documents: Sequence[SpecDocument], live: LiveState, rules: PlatformRules) -> Plan:
+    """The ordered changes that make ``live`` match ``documents``, with every finding."""
+    contexts = [_plan_document(doc, live, rules) for doc in documents]
+    changes, diagnostics = _merge(contexts)
+    ordered = sorted(changes, key=lambda c: (_KIND_ORDER[c.kind], c.address))
+    observed = live_observations(documents, live)
+    return Plan(
+        changes=tuple(ordered),
+        diagnostics=tuple(diagnostics),
+        targets=tuple(_summary(ctx) for ctx in contexts),
+        fingerprints=fingerprints_of(observed),
+        destroys_trust=any(c.is_change and c.params.get("destructive") for c in ordered),
+        observed=observed,
+    )

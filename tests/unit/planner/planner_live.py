@@ -1,0 +1,226 @@
+"""Builds planner inputs from the compact YAML of a case file (see cases/README.md).
+
+Every spec document is deep-merged over DEFAULT_SPEC (the walkthrough without images), and
+live objects default to the walkthrough's names, so a case states only what it is about.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+import yaml
+
+from acr_reconcile.live import state as s
+from acr_reconcile.plan import names
+from acr_reconcile.plan.fingerprint import APPLIED_TAG, desired_fingerprint
+from acr_reconcile.spec.document import SpecDocument
+from acr_reconcile.spec.models import RegistryTrustSpec
+from acr_reconcile.spec.roles import BUILTIN_ROLES
+
+SUB = "00000000-0000-0000-0000-000000000000"
+SIGNER_APP = "11111111-1111-1111-1111-111111111111"
+SIGNER_OID = "aaaaaaaa-0000-0000-0000-000000000001"
+
+DEFAULT_SPEC: dict[str, Any] = {
+    "apiVersion": "acr-reconcile/v1",
+    "kind": "RegistryTrust",
+    "subscriptionId": SUB,
+    "resourceGroup": {"name": "resourcegroupdavid", "location": "westeurope"},
+    "registry": {
+        "name": "registrydavid",
+        "sku": "Premium",
+        "contentTrust": "enabled",
+        "adminUserEnabled": False,
+    },
+    "signers": [
+        {
+            "name": "DavidServiceAccount",
+            "principal": {"appId": SIGNER_APP},
+            "principalType": "ServicePrincipal",
+            "roles": ["AcrImageSigner", "AcrPush"],
+        }
+    ],
+}
+
+
+def _merge(base: Any, patch: Any) -> Any:
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return copy.deepcopy(patch)
+
+
+def build_documents(case: dict[str, Any], file: str) -> list[SpecDocument]:
+    raw = case.get("spec", [{}])
+    if isinstance(raw, str):
+        raw = list(yaml.safe_load_all(raw))
+    if isinstance(raw, dict):
+        raw = [raw]
+    docs = []
+    for index, patch in enumerate(raw):
+        spec = RegistryTrustSpec.model_validate(_merge(DEFAULT_SPEC, patch or {}))
+        docs.append(SpecDocument(spec=spec, file=file, index=index))
+    return docs
+
+
+def build_rules(case: dict[str, Any]) -> s.PlatformRules:
+    raw = case.get("rules", {})
+    return s.PlatformRules(
+        today=raw.get("today", date(2026, 11, 24)),
+        new_trust_enablement_allowed=raw.get("newTrustEnablementAllowed", False),
+        note=raw.get("note"),
+    )
+
+
+def _role(value: str) -> str:
+    return BUILTIN_ROLES.get(value, value)
+
+
+def _scope(raw: str, reg: s.LiveRegistry) -> str:
+    sub_scope = f"/subscriptions/{SUB}"
+    return {
+        "registry": reg.id,
+        "resourceGroup": names.resource_group_id(SUB, reg.resource_group),
+        "subscription": sub_scope,
+    }.get(raw, raw)
+
+
+def _assignment(raw: dict[str, Any], reg: s.LiveRegistry) -> s.LiveRoleAssignment:
+    scope = _scope(raw.get("scope", "registry"), reg)
+    role = _role(raw["role"])
+    principal = raw.get("principal", SIGNER_OID)
+    name = raw.get("name") or names.role_assignment_name(scope, principal, role)
+    return s.LiveRoleAssignment(
+        id=names.role_assignment_id(scope, name),
+        name=name,
+        scope=scope,
+        role_definition_guid=role,
+        principal_id=principal,
+        principal_type=raw.get("principalType", "ServicePrincipal"),
+    )
+
+
+def _tag(raw: dict[str, Any]) -> s.LiveTag:
+    return s.LiveTag(
+        repository=raw["repository"],
+        tag=raw["tag"],
+        digest=raw.get("digest"),
+        size=raw.get("size"),
+        trust=s.TagTrust(raw.get("trust", "unsigned")),
+        signed_digest=raw.get("signedDigest"),
+        signed_size=raw.get("signedSize"),
+    )
+
+
+def _repository(raw: dict[str, Any], login_server: str) -> s.LiveRepositoryTrust:
+    return s.LiveRepositoryTrust(
+        repository=raw["repository"],
+        gun=f"{login_server}/{raw['repository']}",
+        exists=raw.get("exists", True),
+        valid=raw.get("valid", True),
+        error=raw.get("error"),
+        root_key_id=raw.get("rootKeyId"),
+        warnings=tuple(raw.get("warnings", ())),
+        signable_roles=tuple(raw.get("signableRoles", ("targets",))),
+        versions=raw.get("versions", {}),
+    )
+
+
+def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryData:
+    name = raw.get("name", "registrydavid")
+    group = raw.get("resourceGroup", "resourcegroupdavid")
+    tags = dict(raw.get("tags", {}))
+    if raw.get("applied"):
+        doc = next(d for d in docs if d.spec.registry.name.lower() == name.lower())
+        tags[APPLIED_TAG] = desired_fingerprint(doc)
+    login = raw.get("loginServer", f"{name.lower()}.azurecr.io")
+    reg = s.LiveRegistry(
+        id=names.registry_id(SUB, group, name),
+        name=name,
+        resource_group=group,
+        location=raw.get("location", "westeurope"),
+        sku=raw.get("sku", "Premium"),
+        login_server=login,
+        admin_user_enabled=raw.get("adminUserEnabled", False),
+        trust_status=raw.get("trust", "enabled"),
+        role_assignment_mode=raw.get("mode", "LegacyRegistryPermissions"),
+        encryption_enabled=raw.get("encryption", False),
+        tags=tags,
+    )
+    assignments = list(raw.get("roleAssignments", []))
+    if raw.get("signerRoles"):
+        assignments += [{"role": "AcrImageSigner"}, {"role": "AcrPush"}]
+    return s.LiveRegistryData(
+        registry=reg,
+        role_assignments=tuple(_assignment(a, reg) for a in assignments),
+        tags={(t["repository"], t["tag"]): _tag(t) for t in raw.get("images", [])},
+        repositories={r["repository"]: _repository(r, login) for r in raw.get("repositories", [])},
+    )
+
+
+def _principal(raw: dict[str, Any]) -> s.LivePrincipal:
+    return s.LivePrincipal(
+        object_id=raw["objectId"],
+        app_id=raw.get("appId"),
+        display_name=raw.get("displayName", "someone"),
+        principal_type=raw.get("type", "ServicePrincipal"),
+    )
+
+
+def _resolution(raw: dict[str, Any]) -> tuple[tuple[str, str], s.PrincipalResolution]:
+    kind = next(k for k in ("objectId", "appId", "displayName") if k in raw and k != "objectId")
+    key = (kind, raw[kind] if kind == "displayName" else raw[kind].lower())
+    status = s.ResolutionStatus(raw.get("status", "found"))
+    if status is s.ResolutionStatus.FOUND:
+        return key, s.PrincipalResolution(status, _principal(raw))
+    candidates = tuple(_principal(c) for c in raw.get("candidates", []))
+    return key, s.PrincipalResolution(status, None, candidates)
+
+
+def _signing(raw: dict[str, Any] | None) -> s.SigningReadiness | None:
+    if raw is None:
+        return None
+    return s.SigningReadiness(
+        trust_dir="/home/ci/.docker/trust",
+        root_key_available=raw.get("rootKey", True),
+        root_passphrase_available=raw.get("rootPassphrase", True),
+        repository_passphrase_available=raw.get("repositoryPassphrase", True),
+        interactive=raw.get("interactive", False),
+    )
+
+
+def build_live(case: dict[str, Any], docs: list[SpecDocument]) -> s.LiveState:
+    raw = case.get("live") or {}
+    groups = {
+        (SUB, g.get("name", "resourcegroupdavid").lower()): s.LiveResourceGroup(
+            id=names.resource_group_id(SUB, g.get("name", "resourcegroupdavid")),
+            name=g.get("name", "resourcegroupdavid"),
+            location=g.get("location", "westeurope"),
+            tags=g.get("tags", {}),
+        )
+        for g in raw.get("resourceGroups", [])
+    }
+    registries = {}
+    for r in raw.get("registries", []):
+        data = _registry(r, docs)
+        registries[(SUB, data.registry.name.lower())] = data
+    default_signer = {"appId": SIGNER_APP, "objectId": SIGNER_OID, "displayName": "David"}
+    principals = dict(_resolution(p) for p in raw.get("principals", [default_signer]))
+    availability = {
+        name.lower(): s.NameAvailability(
+            v.get("available", True), v.get("reason"), v.get("message")
+        )
+        for name, v in raw.get("nameAvailability", {}).items()
+    }
+    return s.LiveState(
+        resource_groups=groups,
+        registries=registries,
+        principals=principals,
+        name_availability=availability,
+        caller_object_id=raw.get("caller"),
+        signing=_signing(raw.get("signing")),
+    )
