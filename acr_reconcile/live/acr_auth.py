@@ -1,0 +1,127 @@
+"""The ACR auth flow from an Azure credential, as the docker credential helper does it.
+
+Entra token (ARM audience) → ``POST /oauth2/exchange`` → ACR refresh token (per login
+server) → ``POST /oauth2/token`` → access token for the scopes a 401 challenge asked
+for. Both tokens are cached until shortly before they expire, so signing a fleet of
+tags costs one exchange per registry and one token per repository and action set.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from acr_reconcile.errors import RegistryError
+
+ARM_SCOPE = "https://management.azure.com/.default"
+EARLY_REFRESH_SECONDS = 60
+TIMEOUT = 30
+
+
+class TokenCredential(Protocol):
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+def jwt_expiry(token: str, default_seconds: int) -> float:
+    """The ``exp`` of a JWT (read unverified: only for cache timing), else now + default."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return time.time() + default_seconds
+
+
+def _refused(url: str, response: requests.Response) -> RegistryError:
+    try:
+        errors = response.json().get("errors") or []
+        detail = "; ".join(str(e.get("message", e.get("code", ""))) for e in errors)
+    except (ValueError, AttributeError):
+        detail = ""
+    reason = detail or response.reason or "refused"
+    return RegistryError(
+        f"{url}: the token service refused (HTTP {response.status_code}): {reason}"
+    )
+
+
+class AcrTokenSource:
+    """A :class:`acr_reconcile.live.tokens.RegistryTokenSource` backed by an Azure credential."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        verify: str | bool = True,
+        tenant_id: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._credential = credential
+        self._verify = verify
+        self._tenant_id = tenant_id
+        self._session = session or requests.Session()
+        self._lock = threading.Lock()
+        self._refresh: dict[str, tuple[str, float]] = {}
+        self._access: dict[tuple[str, str, tuple[str, ...]], tuple[str, float]] = {}
+
+    def access_token(self, *, realm: str, service: str, scopes: Sequence[str]) -> str:
+        key = (realm, service, tuple(sorted(scopes)))
+        with self._lock:
+            cached = self._access.get(key)
+            if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
+                return cached[0]
+            token = self._fetch_access(realm, service, key[2])
+            self._access[key] = (token, jwt_expiry(token, 300))
+            return token
+
+    def refresh_token(self, *, realm: str, service: str) -> str:
+        """The ACR refresh token for the login server behind ``realm``."""
+        parts = urlsplit(realm)
+        exchange_url = f"{parts.scheme}://{parts.netloc}/oauth2/exchange"
+        cached = self._refresh.get(exchange_url)
+        if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
+            return cached[0]
+        entra = self._credential.get_token(ARM_SCOPE).token
+        form = {"grant_type": "access_token", "service": service, "access_token": entra}
+        if self._tenant_id:
+            form["tenant"] = self._tenant_id
+        response = self._post(exchange_url, form)
+        token = str(response.get("refresh_token") or "")
+        if not token:
+            raise RegistryError(f"{exchange_url}: the answer carried no refresh_token")
+        self._refresh[exchange_url] = (token, jwt_expiry(token, 3600))
+        return token
+
+    def _fetch_access(self, realm: str, service: str, scopes: tuple[str, ...]) -> str:
+        refresh = self.refresh_token(realm=realm, service=service)
+        form: list[tuple[str, str]] = [
+            ("grant_type", "refresh_token"),
+            ("service", service),
+            ("refresh_token", refresh),
+        ]
+        form += [("scope", s) for s in scopes]
+        response = self._post(realm, form)
+        token = str(response.get("access_token") or "")
+        if not token:
+            raise RegistryError(f"{realm}: the answer carried no access_token")
+        return token
+
+    def _post(self, url: str, form: Any) -> dict[str, Any]:
+        try:
+            response = self._session.post(url, data=form, verify=self._verify, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            raise RegistryError(f"{url}: cannot reach the token service ({reason})") from None
+        if response.status_code != 200:
+            raise _refused(url, response)
+        try:
+            body = response.json()
+        except ValueError:
+            raise RegistryError(f"{url}: the token service answered with no JSON") from None
+        return body if isinstance(body, dict) else {}

@@ -1,0 +1,210 @@
+"""The registry API (OCI distribution) of one login server, through the Bearer challenge flow.
+
+Every request may answer 401 with ``WWW-Authenticate: Bearer realm,service,scope``; the
+client then asks its token source for exactly those scopes and replays the request. The
+token of the last success per (repository, action set) is sent up front next time, so
+steady-state reads cost one round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from acr_reconcile.errors import RegistryError
+from acr_reconcile.live.acr_auth import AcrTokenSource
+from acr_reconcile.live.tokens import RegistryTokenSource
+
+__all__ = ["MANIFEST_MEDIA_TYPES", "AcrTokenSource", "ManifestRef", "RegistryClient"]
+
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+)
+# Without an Accept header the registry down-converts to schema1 and answers 400.
+_ACCEPT = ", ".join(MANIFEST_MEDIA_TYPES)
+_PARAM = re.compile(r'(\w+)="([^"]*)"')
+TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class ManifestRef:
+    digest: str
+    size: int
+    media_type: str
+
+
+def parse_challenge(header: str) -> dict[str, str] | None:
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return dict(_PARAM.findall(rest))
+
+
+class RegistryClient:
+    def __init__(
+        self, login_server: str, token_source: RegistryTokenSource, verify: str | bool = True
+    ) -> None:
+        self.login_server = login_server.removeprefix("https://").rstrip("/")
+        self._base = f"https://{self.login_server}"
+        self._tokens = token_source
+        self._verify = verify
+        self._session = requests.Session()
+        self._known: dict[tuple[str, bool], str] = {}
+
+    def request(
+        self, method: str, path: str, *, repository: str, write: bool = False, **kw: Any
+    ) -> requests.Response:
+        """``path`` relative to the server or absolute (upload locations); bodies must be bytes."""
+        url = urljoin(self._base, path)
+        key = (repository, write)
+        for attempt in (0, 1):
+            headers = dict(kw.get("headers") or {})
+            if key in self._known:
+                headers["Authorization"] = f"Bearer {self._known[key]}"
+            args = {**kw, "headers": headers}
+            try:
+                response = self._session.request(
+                    method, url, verify=self._verify, timeout=TIMEOUT, **args
+                )
+            except requests.RequestException as exc:
+                reason = type(exc).__name__
+                raise RegistryError(f"{url}: cannot reach the registry ({reason})") from None
+            challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+            if response.status_code != 401 or attempt or challenge is None:
+                return response
+            scopes = [challenge["scope"]] if challenge.get("scope") else []
+            self._known[key] = self._tokens.access_token(
+                realm=challenge.get("realm", ""),
+                service=challenge.get("service", ""),
+                scopes=scopes,
+            )
+        raise AssertionError("unreachable")
+
+    def _check(self, response: requests.Response, what: str, ok: tuple[int, ...]) -> None:
+        if response.status_code in ok:
+            return
+        try:
+            errors = response.json().get("errors") or []
+            detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+        except (ValueError, AttributeError):
+            detail = response.reason or ""
+        raise RegistryError(f"{self.login_server}: {what}: HTTP {response.status_code} {detail}")
+
+    def manifest(self, repository: str, reference: str) -> ManifestRef | None:
+        """Digest, size and media type of a tag or digest; None when absent."""
+        path = f"/v2/{repository}/manifests/{reference}"
+        headers = {"Accept": _ACCEPT}
+        response = self.request("HEAD", path, repository=repository, headers=headers)
+        if response.status_code == 404:
+            return None
+        self._check(response, f"manifest {repository}:{reference}", (200,))
+        digest = response.headers.get("Docker-Content-Digest")
+        size = response.headers.get("Content-Length")
+        media_type = response.headers.get("Content-Type", "").split(";")[0]
+        if not digest or size is None:
+            response = self.request("GET", path, repository=repository, headers=headers)
+            self._check(response, f"manifest {repository}:{reference}", (200,))
+            digest = "sha256:" + hashlib.sha256(response.content).hexdigest()
+            size = str(len(response.content))
+        return ManifestRef(digest, int(size), media_type)
+
+    def manifest_body(self, repository: str, reference: str) -> tuple[bytes, str]:
+        path = f"/v2/{repository}/manifests/{reference}"
+        response = self.request("GET", path, repository=repository, headers={"Accept": _ACCEPT})
+        self._check(response, f"manifest {repository}:{reference}", (200,))
+        return response.content, response.headers.get("Content-Type", "").split(";")[0]
+
+    def tags(self, repository: str) -> list[str]:
+        """All tags, following ``Link`` pagination; an unknown repository has none."""
+        found: list[str] = []
+        path: str | None = f"/v2/{repository}/tags/list"
+        while path:
+            response = self.request("GET", path, repository=repository)
+            if response.status_code == 404:
+                return found
+            self._check(response, f"tags of {repository}", (200,))
+            found += response.json().get("tags") or []
+            path = response.links.get("next", {}).get("url")
+        return found
+
+    def blob(self, repository: str, digest: str) -> bytes:
+        response = self.request("GET", f"/v2/{repository}/blobs/{digest}", repository=repository)
+        self._check(response, f"blob {repository}@{digest}", (200,))
+        return response.content
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        """Upload ``data`` (monolithic) unless the registry already has it; its digest."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        head = self.request(
+            "HEAD", f"/v2/{repository}/blobs/{digest}", repository=repository, write=True
+        )
+        if head.status_code == 200:
+            return digest
+        start = self.request(
+            "POST", f"/v2/{repository}/blobs/uploads/", repository=repository, write=True
+        )
+        self._check(start, f"blob upload to {repository}", (202,))
+        location = start.headers["Location"]
+        sep = "&" if "?" in location else "?"
+        put = self.request(
+            "PUT",
+            f"{location}{sep}digest={digest}",
+            repository=repository,
+            write=True,
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        self._check(put, f"blob {digest} to {repository}", (201,))
+        return digest
+
+    def push_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
+        response = self.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            repository=repository,
+            write=True,
+            data=body,
+            headers={"Content-Type": media_type},
+        )
+        self._check(response, f"manifest {repository}:{reference}", (201,))
+        return response.headers.get("Docker-Content-Digest") or (
+            "sha256:" + hashlib.sha256(body).hexdigest()
+        )
+
+    def push_test_image(self, repository: str, tag: str, seed: str) -> str:
+        """A tiny valid schema2 image (config + one layer) made from ``seed``; its digest.
+
+        Lets demos and tests create content without reaching any public registry.
+        """
+        from acr_reconcile.live.testimage import build_test_image
+
+        image = build_test_image(seed)
+        config = self.push_blob(repository, image.config)
+        layer = self.push_blob(repository, image.layer)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA_TYPES[0],
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(image.config),
+                "digest": config,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(image.layer),
+                    "digest": layer,
+                }
+            ],
+        }
+        body = json.dumps(manifest, indent=3).encode()
+        return self.push_manifest(repository, tag, body, MANIFEST_MEDIA_TYPES[0])

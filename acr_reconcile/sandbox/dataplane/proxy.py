@@ -1,0 +1,115 @@
+"""One registry's loginServer: the token service plus a streaming reverse proxy.
+
+As on ACR, the registry API and the trust API share one host: ``/v2/<gun>/_trust/…``
+(and notary's own ``/_notary_server/…``) go to notary-server, the rest of ``/v2/`` to
+docker-registry. The ``Host`` header is passed through, so the registry builds its
+``Location`` URLs and both servers their challenges for the loginServer itself; any
+``Location`` still naming a backend is rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import web
+
+from acr_reconcile.errors import SandboxError
+from acr_reconcile.sandbox.dataplane.backends import BackendPair
+from acr_reconcile.sandbox.dataplane.service import TokenService
+
+_TRUST_PATH = re.compile(r"^/v2/(?:.+/)?_trust(?:/|$)")
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+CHUNK = 64 * 1024
+
+
+def is_trust_path(path: str) -> bool:
+    return bool(_TRUST_PATH.match(path)) or path.startswith("/_notary_server/")
+
+
+class LoginServerProxy:
+    """Forwards data-plane requests to the registry's backends, starting them on demand."""
+
+    def __init__(
+        self,
+        login_server: str,
+        backends: BackendPair,
+        client: Callable[[], aiohttp.ClientSession],
+        ca: ssl.SSLContext,
+    ) -> None:
+        self._login_server = login_server
+        self._backends = backends
+        self._client = client
+        self._ca = ca
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            await self._backends.ensure_started(self._ca)
+        except SandboxError as exc:
+            body = {"errors": [{"code": "UNAVAILABLE", "message": str(exc)}]}
+            return web.json_response(body, status=503)
+        backend = self._backends.notary if is_trust_path(request.path) else self._backends.registry
+        assert backend is not None
+        origin = f"https://127.0.0.1:{backend.port}"
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers["Host"] = self._login_server
+        headers["X-Forwarded-Proto"] = "https"
+        data = request.content if request.body_exists else None
+        if data is not None and request.content_length is not None:
+            headers["Content-Length"] = str(request.content_length)
+        try:
+            async with self._client().request(
+                request.method,
+                origin + request.rel_url.raw_path_qs,
+                headers=headers,
+                data=data,
+                ssl=self._ca,
+                allow_redirects=False,
+                auto_decompress=False,
+            ) as upstream:
+                return await self._relay(request, upstream, origin)
+        except aiohttp.ClientError as exc:
+            body = {"errors": [{"code": "UNAVAILABLE", "message": f"backend: {exc}"}]}
+            return web.json_response(body, status=502)
+
+    async def _relay(
+        self, request: web.Request, upstream: aiohttp.ClientResponse, origin: str
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+        for key, value in upstream.headers.items():
+            if key.lower() in _HOP_BY_HOP:
+                continue
+            if key.lower() == "location" and value.startswith(origin):
+                value = f"https://{self._login_server}{value[len(origin) :]}"
+            response.headers.add(key, value)
+        if upstream.content_length is not None:
+            response.content_length = upstream.content_length
+        await response.prepare(request)
+        if request.method != "HEAD":
+            async for chunk in upstream.content.iter_chunked(CHUNK):
+                await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
+def build_app(tokens: TokenService, proxy: LoginServerProxy) -> web.Application:
+    """Token routes first; every other path is proxied (unknown ones 404 at the backend)."""
+    app = web.Application()
+    app.add_routes(tokens.routes())
+    app.router.add_route("*", "/{tail:.*}", proxy.handle)
+    return app
