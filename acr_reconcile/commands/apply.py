@@ -1,17 +1,152 @@
-"""`acr-reconcile apply` (not available yet)."""
+"""`acr-reconcile apply SPEC...|PLANFILE`: make Azure match the spec.
+
+``apply SPEC`` plans afresh against live state and asks before changing anything (unless
+--auto-approve; never a prompt without a TTY). ``apply PLANFILE`` re-reads live state,
+refuses when anything the saved plan depended on moved, else carries out exactly that
+plan. Disabling content trust also needs --allow-destroy-trust: it deletes signatures.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
+
+from acr_reconcile.commands import plan as plan_command
+
+if TYPE_CHECKING:
+    from acr_reconcile.apply.executor import ApplyResult
+    from acr_reconcile.azure.connect import Connection
+    from acr_reconcile.plan.model import Plan
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("apply", help="(not available yet)")
+    p = sub.add_parser(
+        "apply",
+        help="carry out the changes that make Azure match the spec",
+        description="Plan afresh from SPEC files (and ask), or apply a saved PLANFILE.",
+    )
+    p.add_argument("spec", nargs="+", metavar="SPEC|PLANFILE", help="spec files/dirs or a plan")
+    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--allow-destroy-trust",
+        action="store_true",
+        help="allow disabling content trust (deletes every signature, cannot be undone)",
+    )
+    plan_command.add_common(p)
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_destroy(plan: Plan, allowed: bool) -> None:
     from acr_reconcile.errors import ConfigError
 
-    raise ConfigError("'apply' is not available yet")
+    if plan.destroys_trust and not allowed:
+        raise ConfigError(
+            "this plan disables content trust, which deletes every signature in the registry "
+            "for good; review it and run again with --allow-destroy-trust"
+        )
+
+
+def _confirm(auto_approve: bool) -> bool:
+    from acr_reconcile.errors import ConfigError
+
+    if auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "no prompt without a TTY: review the plan and pass --auto-approve, "
+            "or save it with `plan --out FILE` and run `apply FILE`"
+        )
+    print("\nDo you want to perform these actions? Only 'yes' will be accepted.")
+    return input("  Enter a value: ").strip() == "yes"
+
+
+def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> ApplyResult:
+    from acr_reconcile import console
+    from acr_reconcile.apply.context import ApplyContext
+    from acr_reconcile.apply.executor import execute
+    from acr_reconcile.apply.handlers import group_key, runner
+    from acr_reconcile.apply.progress import PlainProgress, RichProgress
+    from acr_reconcile.apply.signing import data_plane_seams
+
+    seams = data_plane_seams(connection)
+    ctx = ApplyContext(
+        session=connection.session,
+        allow_destroy_trust=args.allow_destroy_trust,
+        publish_signatures=seams.publish,
+        tag_digest=seams.tag_digest,
+    )
+    run = runner(ctx)
+    if sys.stdout.isatty():
+        with RichProgress(console.stdout()) as progress:
+            return execute(
+                plan, run, parallelism=args.parallelism, group=group_key, progress=progress
+            )
+    return execute(
+        plan, run, parallelism=args.parallelism, group=group_key, progress=PlainProgress()
+    )
+
+
+def _summary(result: ApplyResult) -> None:
+    from acr_reconcile.apply.executor import Status
+
+    done, failed = len(result.of(Status.DONE)), len(result.of(Status.FAILED))
+    skipped = len(result.of(Status.SKIPPED))
+    print(f"\nApply finished: {done} done, {failed} failed, {skipped} skipped.")
+    result.raise_for_failures()
+
+
+def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) -> Plan:
+    from acr_reconcile.errors import StalePlanError
+    from acr_reconcile.plan.fingerprint import compare, live_fingerprints, live_observations
+    from acr_reconcile.plan.planfile import read_plan
+
+    saved = read_plan(path)
+    fresh = plan_command.plan_documents(saved.documents, connection, args.parallelism)
+    explanations = compare(
+        saved.plan.fingerprints,
+        live_fingerprints(saved.documents, fresh.live),
+        saved.plan.observed,
+        live_observations(saved.documents, fresh.live),
+    )
+    if explanations:
+        raise StalePlanError(explanations)
+    return saved.plan
+
+
+def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None:
+    from acr_reconcile.errors import PlanError
+
+    documents = plan_command.load_documents(args.spec, args.shard)
+    plan = plan_command.plan_documents(documents, connection, args.parallelism).plan
+    plan_command.show(plan, args.output, connection.rules.note)
+    if plan.errors:
+        raise PlanError(list(plan.errors))
+    if not plan.has_changes:
+        return None
+    _check_destroy(plan, args.allow_destroy_trust)
+    if not _confirm(args.auto_approve):
+        from acr_reconcile.errors import ConfigError
+
+        raise ConfigError("apply cancelled: nothing was changed")
+    return plan
+
+
+def run(args: argparse.Namespace) -> int:
+    from acr_reconcile.azure.connect import connect
+    from acr_reconcile.plan.planfile import is_plan_file
+
+    plan_command.check_parallelism(args.parallelism)
+    saved = args.spec[0] if len(args.spec) == 1 and is_plan_file(args.spec[0]) else None
+    with connect() as connection:
+        if saved:
+            plan: Plan | None = _apply_saved(saved, connection, args)
+            assert plan is not None
+            _check_destroy(plan, args.allow_destroy_trust)
+        else:
+            plan = _plan_fresh(connection, args)
+        if plan is None or not plan.has_changes:
+            print("No changes. Live state matches the spec.")
+            return plan_command.EXIT_OK
+        _summary(_execute(plan, connection, args))
+    return plan_command.EXIT_OK

@@ -1,17 +1,129 @@
-"""`acr-reconcile plan` (not available yet)."""
+"""`acr-reconcile plan SPEC...`: read live state, show the changes that would make it match.
+
+Read-only by construction: the readers only list, get and check names. Exit codes are
+the CI contract: 0 in sync, 1 any error, 2 changes pending (with --detailed-exitcode).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from acr_reconcile.azure.connect import Connection
+    from acr_reconcile.live.state import LiveState
+    from acr_reconcile.plan.model import Plan
+    from acr_reconcile.spec.document import SpecDocument
+
+OUTPUTS = ("text", "json", "markdown", "github")
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options plan and apply share."""
+    p.add_argument("--output", choices=OUTPUTS, default="text", help="plan format (default text)")
+    p.add_argument(
+        "--parallelism",
+        type=int,
+        default=10,
+        metavar="N",
+        help="concurrent Azure reads and writes (default 10)",
+    )
+    p.add_argument("--shard", metavar="I/N", help="take only shard I of N of the documents")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("plan", help="(not available yet)")
+    p = sub.add_parser(
+        "plan",
+        help="show the changes that would make Azure match the spec (read-only)",
+        description="Read live state and print the ordered changes that would make it match.",
+    )
+    p.add_argument("spec", nargs="+", metavar="SPEC", help="spec files or directories")
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are pending (0 in sync, 1 error)",
+    )
+    p.add_argument("--out", metavar="FILE", help="save the plan (for `apply FILE`)")
+    add_common(p)
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+@dataclass
+class Planned:
+    documents: list[SpecDocument]
+    live: LiveState
+    plan: Plan
+
+
+def load_documents(paths: list[str], shard: str | None) -> list[SpecDocument]:
+    from acr_reconcile.spec.loader import load_paths
+
+    documents = load_paths(paths)
+    if shard:
+        from acr_reconcile.plan.shard import parse_shard, select
+
+        documents = select(documents, parse_shard(shard))
+    return documents
+
+
+def check_parallelism(value: int) -> int:
     from acr_reconcile.errors import ConfigError
 
-    raise ConfigError("'plan' is not available yet")
+    if value < 1:
+        raise ConfigError(f"--parallelism {value}: must be at least 1")
+    return value
+
+
+def plan_documents(
+    documents: list[SpecDocument], connection: Connection, parallelism: int
+) -> Planned:
+    """Read what the documents depend on and plan; pure from here on."""
+    from acr_reconcile.live.reader import read_live
+    from acr_reconcile.plan.planner import plan
+
+    live = read_live(documents, connection.session, connection.graph, parallelism=parallelism)
+    return Planned(documents, live, plan(documents, live, connection.rules))
+
+
+def render(plan: Plan, output: str, note: str | None = None) -> str:
+    from acr_reconcile.plan import render as renderers
+
+    if output == "github":
+        from acr_reconcile.plan.render_github import render_github
+
+        return render_github(plan)
+    if output == "json":
+        return renderers.render_json(plan)
+    if output == "markdown":
+        return renderers.render_markdown(plan)
+    text = renderers.render_text(plan)
+    return f"note: {note}\n\n{text}" if note else text
+
+
+def show(plan: Plan, output: str, note: str | None) -> None:
+    import sys
+
+    sys.stdout.write(render(plan, output, note).rstrip("\n") + "\n")
+    sys.stdout.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from acr_reconcile.azure.connect import connect
+
+    parallelism = check_parallelism(args.parallelism)
+    documents = load_documents(args.spec, args.shard)
+    with connect() as connection:
+        planned = plan_documents(documents, connection, parallelism)
+    plan = planned.plan
+    show(plan, args.output, connection.rules.note)
+    if plan.errors:
+        return EXIT_ERROR
+    if args.out:
+        from acr_reconcile.plan.planfile import write_plan
+
+        write_plan(args.out, plan, planned.documents)
+    if args.detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK

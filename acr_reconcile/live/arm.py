@@ -95,7 +95,9 @@ def applies_to(assignment: LiveRoleAssignment, resource_id: str) -> bool:
     return target == scope or target.startswith(scope + "/")
 
 
-def list_resource_groups(session: AzureSession, subscription_id: str) -> dict[str, Any]:
+def list_resource_groups(
+    session: AzureSession, subscription_id: str
+) -> dict[str, LiveResourceGroup]:
     where = f"/subscriptions/{subscription_id}/resourceGroups"
     try:
         groups = [

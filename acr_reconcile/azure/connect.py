@@ -1,0 +1,59 @@
+"""One connection to a cloud for a command run: endpoints, rules, credential, clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from acr_reconcile.azure.clients import AzureSession, RetryOptions
+from acr_reconcile.azure.cloud import Cloud, ca_bundle, load_cloud, platform_rules
+from acr_reconcile.azure.credentials import make_credential
+from acr_reconcile.azure.graph import GraphClient
+from acr_reconcile.live.state import PlatformRules
+
+
+@dataclass
+class Connection:
+    cloud: Cloud
+    rules: PlatformRules
+    credential: Any
+    session: AzureSession
+    graph: GraphClient
+
+    def close(self) -> None:
+        self.session.close()
+        self.graph.close()
+        close = getattr(self.credential, "close", None)
+        if close:
+            close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(
+    env: Mapping[str, str] | None = None,
+    *,
+    retry: RetryOptions | None = None,
+    credential: Any = None,
+    today: date | None = None,
+) -> Connection:
+    """Discover the cloud, build the credential and the clients every read and write shares."""
+    env = os.environ if env is None else env
+    cloud = load_cloud(env)
+    credential = credential or make_credential(cloud, env)
+    verify = ca_bundle(env)
+    retry = retry or RetryOptions()
+    return Connection(
+        cloud=cloud,
+        rules=platform_rules(cloud, today),
+        credential=credential,
+        session=AzureSession(cloud, credential, retry=retry, verify=verify),
+        graph=GraphClient(cloud, credential, verify, retry),
+    )

@@ -1,0 +1,108 @@
+"""Live registry → spec document, so an existing registry can be adopted as it is.
+
+The spec written is the one ``plan`` finds in sync: the registry's settings, and as
+signers every principal holding a built-in Acr* role at the registry scope itself
+(inherited assignments belong to whoever manages the parent scope). A service
+principal is named by appId when Graph knows it, anything else by objectId.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from acr_reconcile.azure.connect import Connection
+from acr_reconcile.errors import ConfigError
+from acr_reconcile.live import arm
+from acr_reconcile.live.state import LiveRegistry, LiveResourceGroup, LiveRoleAssignment
+from acr_reconcile.plan.fingerprint import APPLIED_TAG
+from acr_reconcile.spec.models import API_VERSION, KIND
+from acr_reconcile.spec.roles import builtin_role_name
+
+
+def _registry(connection: Connection, sub: str, group: str, name: str) -> LiveRegistry:
+    registry = arm.list_registries(connection.session, sub).get(name.lower())
+    if registry is None or registry.resource_group.lower() != group.lower():
+        where = f"/subscriptions/{sub}/resourceGroups/{group}"
+        raise ConfigError(f"{where}: no registry named {name} in this resource group")
+    return registry
+
+
+def _group(connection: Connection, sub: str, name: str) -> LiveResourceGroup:
+    group = arm.list_resource_groups(connection.session, sub).get(name.lower())
+    if group is None:
+        raise ConfigError(f"/subscriptions/{sub}/resourceGroups/{name}: no such resource group")
+    return group
+
+
+def _acr_roles_at(
+    assignments: tuple[LiveRoleAssignment, ...], scope: str
+) -> dict[str, list[LiveRoleAssignment]]:
+    by_principal: dict[str, list[LiveRoleAssignment]] = defaultdict(list)
+    for assignment in assignments:
+        role = builtin_role_name(assignment.role_definition_guid) or ""
+        same_scope = assignment.scope.rstrip("/").lower() == scope.rstrip("/").lower()
+        if same_scope and role.startswith("Acr"):
+            by_principal[assignment.principal_id].append(assignment)
+    return by_principal
+
+
+def _signer(connection: Connection, object_id: str, held: list[LiveRoleAssignment]) -> Any:
+    principal_type = held[0].principal_type or "ServicePrincipal"
+    found = connection.graph.by_object_id(object_id, principal_type)
+    reference: dict[str, str] = {"objectId": object_id}
+    if found is not None and found.app_id and principal_type == "ServicePrincipal":
+        reference = {"appId": found.app_id}
+    roles = sorted({builtin_role_name(a.role_definition_guid) or "" for a in held})
+    return {
+        "name": (found.display_name if found else "") or object_id,
+        "principal": reference,
+        "principalType": principal_type,
+        "roles": roles,
+    }
+
+
+def _unique_names(signers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, int] = defaultdict(int)
+    for signer in signers:
+        seen[signer["name"]] += 1
+        if seen[signer["name"]] > 1:
+            signer["name"] = f"{signer['name']}-{seen[signer['name']]}"
+    return signers
+
+
+def export_spec(connection: Connection, subscription: str, group: str, name: str) -> dict[str, Any]:
+    """The spec document (as plain data, YAML field names) of one live registry."""
+    registry = _registry(connection, subscription, group, name)
+    resource_group = _group(connection, subscription, registry.resource_group)
+    assignments = arm.list_role_assignments(connection.session, subscription)
+    holders = _acr_roles_at(assignments, registry.id)
+    signers = [_signer(connection, oid, held) for oid, held in sorted(holders.items())]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "subscriptionId": subscription,
+        "resourceGroup": {
+            "name": resource_group.name,
+            "location": resource_group.location,
+            "tags": dict(resource_group.tags),
+        },
+        "registry": {
+            "name": registry.name,
+            "sku": registry.sku,
+            "contentTrust": registry.trust_status,
+            "adminUserEnabled": registry.admin_user_enabled,
+            "tags": {k: v for k, v in registry.tags.items() if k != APPLIED_TAG},
+        },
+        "signers": _unique_names(signers),
+        "roleAssignments": {"prune": False},
+    }
+
+
+def to_yaml(document: dict[str, Any]) -> str:
+    import yaml
+
+    header = (
+        "# Exported from live state by `acr-reconcile export`; `plan` on it shows no changes.\n"
+    )
+    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
