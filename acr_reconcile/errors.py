@@ -55,7 +55,10 @@ class SpecError(AcrReconcileError):
 
     def __init__(self, issues: list[SpecIssue]) -> None:
         self.issues = sorted(issues)
-        super().__init__("\n".join(str(i) for i in self.issues))
+        # The count goes on its own first line so every issue line starts with FILE:LINE:COL
+        # (the CLI prefixes the first line with "error: "), which editors and CI parse.
+        header = f"{len(self.issues)} problem(s) in the spec input"
+        super().__init__("\n".join([header, *(str(i) for i in self.issues)]))
 
 
 class ConfigError(AcrReconcileError):

@@ -1,4 +1,4 @@
-"""`acr-reconcile schema` (not available yet)."""
+"""`acr-reconcile schema`: the JSON Schema of spec v1, for editors and CI linters."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("schema", help="(not available yet)")
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the spec format",
+        description="Print the JSON Schema of spec format v1 (the content of "
+        "specs/acr-reconcile.schema.json).",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from acr_reconcile.errors import ConfigError
+    import sys
 
-    raise ConfigError("'schema' is not available yet")
+    from acr_reconcile.spec.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0

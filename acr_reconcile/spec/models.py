@@ -1,19 +1,56 @@
 """Spec format v1 as pydantic models: the desired state a user writes.
 
 Field names follow the YAML (camelCase aliases); Python attributes are snake_case.
-Every model forbids unknown fields so a typo is an error, not a silently ignored key.
-Validation rules carry the platform's real constraints and say the rule in their message.
+Every model forbids unknown fields so a typo is an error, not a silently ignored key, and
+validates strictly so YAML's guesses (``1`` for a tag, ``yes`` for a name) are refused
+rather than coerced. Validation rules carry the platform's real constraints and say the
+rule in their message; cross-field rules point at the exact field that breaks them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from acr_reconcile.spec.roles import BUILTIN_ROLES
+from acr_reconcile.spec.rules import (
+    DisplayName,
+    Guid,
+    ImageReference,
+    ImageTag,
+    Label,
+    Region,
+    RegistryName,
+    Repository,
+    ResourceGroupName,
+    Sha256Digest,
+    TagKey,
+    TagValue,
+)
 
 API_VERSION = "acr-reconcile/v1"
 KIND = "RegistryTrust"
+MAX_TAGS = 50
+# Names of the union branches of a role; the loader drops them from error paths.
+ROLE_NAME_TAG = "builtin role"
+ROLE_ID_TAG = "role definition"
 
 
 class _Model(BaseModel):
@@ -23,7 +60,30 @@ class _Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         str_strip_whitespace=False,
+        strict=True,
     )
+
+
+Problem = tuple[tuple[str | int, ...], str, str]  # (location below the model, rule, message)
+
+
+def _raise_at(model: str, problems: Sequence[Problem]) -> None:
+    """Raise every cross-field problem at once, each at the field it is about."""
+    if problems:
+        details = [
+            InitErrorDetails(type=PydanticCustomError(rule, message), loc=loc, input=None)
+            for loc, rule, message in problems
+        ]
+        raise ValidationError.from_exception_data(model, details)
+
+
+Tags = Annotated[
+    dict[TagKey, TagValue],
+    Field(
+        max_length=MAX_TAGS,
+        description=f"Azure tags: at most {MAX_TAGS}; string keys and values.",
+    ),
+]
 
 
 class Sku(StrEnum):
@@ -44,25 +104,46 @@ class PrincipalType(StrEnum):
 
 
 class ResourceGroupSpec(_Model):
-    name: str
-    location: str
-    tags: dict[str, str] = Field(default_factory=dict)
+    name: ResourceGroupName
+    location: Region
+    tags: Tags = Field(default_factory=dict)
 
 
 class RegistrySpec(_Model):
-    name: str
-    sku: Sku = Sku.PREMIUM
-    content_trust: TrustStatus = TrustStatus.DISABLED
+    name: RegistryName
+    sku: Sku = Field(default=Sku.PREMIUM, strict=False)
+    content_trust: TrustStatus = Field(default=TrustStatus.DISABLED, strict=False)
     admin_user_enabled: bool = False
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
+
+    @field_validator("content_trust")
+    @classmethod
+    def _trust_needs_premium(cls, value: TrustStatus, info: ValidationInfo) -> TrustStatus:
+        sku = info.data.get("sku")
+        if value is TrustStatus.ENABLED and isinstance(sku, Sku) and sku is not Sku.PREMIUM:
+            raise PydanticCustomError(
+                "trust_needs_premium", f"content trust needs the Premium SKU (sku is {sku.value})"
+            )
+        return value
 
 
 class PrincipalRef(_Model):
     """Exactly one of the three ways to name a principal."""
 
-    object_id: str | None = None
-    app_id: str | None = None
-    display_name: str | None = None
+    object_id: Guid | None = None
+    app_id: Guid | None = None
+    display_name: DisplayName | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PrincipalRef:
+        given = [v for v in (self.object_id, self.app_id, self.display_name) if v is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "principal_ref",
+                "a principal is exactly one of objectId (GUID), appId (GUID) or displayName; "
+                f"{len(given)} given",
+            )
+        return self
 
     @property
     def key(self) -> tuple[str, str]:
@@ -75,17 +156,60 @@ class PrincipalRef(_Model):
 
 
 class RoleDefinitionRef(_Model):
-    role_definition_id: str
+    role_definition_id: Guid
 
 
 RoleRef = str | RoleDefinitionRef
 
 
+def _builtin_role(value: str) -> str:
+    if value not in BUILTIN_ROLES:
+        known = ", ".join(BUILTIN_ROLES)
+        raise PydanticCustomError(
+            "role_name",
+            f"{value!r} is not a built-in registry role; use one of {known}, "
+            "or {roleDefinitionId: GUID} for another role",
+        )
+    return value
+
+
+def _role_branch(value: Any) -> str | None:
+    if isinstance(value, str):
+        return ROLE_NAME_TAG
+    if isinstance(value, dict | RoleDefinitionRef):
+        return ROLE_ID_TAG
+    return None
+
+
+BuiltinRoleName = Annotated[
+    str,
+    AfterValidator(_builtin_role),
+    WithJsonSchema({"type": "string", "enum": list(BUILTIN_ROLES)}),
+]
+_RoleItem = Annotated[
+    Annotated[BuiltinRoleName, Tag(ROLE_NAME_TAG)] | Annotated[RoleDefinitionRef, Tag(ROLE_ID_TAG)],
+    Discriminator(
+        _role_branch,
+        custom_error_type="role_ref",
+        custom_error_message="a role is a built-in role name (e.g. AcrPush) "
+        "or a mapping {roleDefinitionId: GUID}",
+    ),
+]
+
+
 class SignerSpec(_Model):
-    name: str
+    name: Label
     principal: PrincipalRef
-    principal_type: PrincipalType = PrincipalType.SERVICE_PRINCIPAL
-    roles: list[RoleRef]
+    principal_type: PrincipalType = Field(default=PrincipalType.SERVICE_PRINCIPAL, strict=False)
+    roles: list[_RoleItem] = Field(min_length=1)
+
+    @field_validator("roles")
+    @classmethod
+    def _each_role_once(cls, roles: list[RoleRef]) -> list[RoleRef]:
+        from acr_reconcile.spec.conflicts import role_conflicts
+
+        _raise_at("SignerSpec.roles", role_conflicts(roles))
+        return roles
 
 
 class RoleAssignmentsSpec(_Model):
@@ -93,11 +217,11 @@ class RoleAssignmentsSpec(_Model):
 
 
 class ImageSpec(_Model):
-    repository: str
-    tags: list[str]
+    repository: Repository
+    tags: list[ImageTag] = Field(min_length=1)
     sign: bool = True
-    source: str | None = None
-    digest: str | None = None
+    source: ImageReference | None = None
+    digest: Sha256Digest | None = None
 
 
 class RegistryTrustSpec(_Model):
@@ -105,9 +229,44 @@ class RegistryTrustSpec(_Model):
 
     api_version: str
     kind: str
-    subscription_id: str
+    subscription_id: Guid
     resource_group: ResourceGroupSpec
     registry: RegistrySpec
     signers: list[SignerSpec] = Field(default_factory=list)
     role_assignments: RoleAssignmentsSpec = Field(default_factory=RoleAssignmentsSpec)
     images: list[ImageSpec] = Field(default_factory=list)
+
+    @field_validator("api_version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        if value != API_VERSION:
+            raise PydanticCustomError(
+                "api_version", f"apiVersion must be {API_VERSION}; got {value!r}"
+            )
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value != KIND:
+            raise PydanticCustomError(
+                "kind",
+                f"kind must be {KIND}; got {value!r}",
+            )
+        return value
+
+    @field_validator("signers")
+    @classmethod
+    def _each_principal_once(cls, signers: list[SignerSpec]) -> list[SignerSpec]:
+        from acr_reconcile.spec.conflicts import signer_conflicts
+
+        _raise_at("RegistryTrustSpec.signers", signer_conflicts(signers))
+        return signers
+
+    @field_validator("images")
+    @classmethod
+    def _each_tag_once(cls, images: list[ImageSpec]) -> list[ImageSpec]:
+        from acr_reconcile.spec.conflicts import image_conflicts
+
+        _raise_at("RegistryTrustSpec.images", image_conflicts(images))
+        return images

@@ -1,0 +1,180 @@
+"""Spec files and directories -> validated :class:`SpecDocument` objects, or one SpecError.
+
+Everything wrong with the input of a run is collected and reported together as
+``FILE:LINE:COL: field.path: message`` (paths dotted in YAML spelling, list indexes as
+numbers: ``signers.0.roles.1``), because a pull-request check that reveals one mistake
+per push wastes everyone's time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from acr_reconcile.errors import SpecError, SpecIssue
+from acr_reconcile.spec.document import Location, SpecDocument
+from acr_reconcile.spec.fleet import fleet_issues
+from acr_reconcile.spec.messages import UNION_TAGS, message_for
+from acr_reconcile.spec.models import RegistryTrustSpec
+from acr_reconcile.spec.yamlsafe import Mark, ParsedDocument, join, parse, position_mark
+
+MAX_FILE_BYTES = 1024 * 1024
+SPEC_SUFFIXES = (".yaml", ".yml")
+_FILE_START = Mark(1, 1)
+
+
+def load_paths(paths: Sequence[str | Path]) -> list[SpecDocument]:
+    """Every document of every spec file named or found (recursively) in a directory."""
+    issues: list[SpecIssue] = []
+    files = _spec_files(paths, issues)
+    documents: list[SpecDocument] = []
+    for name, path in files:
+        documents += _load_file(name, path, issues)
+    issues += fleet_issues(documents)
+    if issues:
+        raise SpecError(issues)
+    return documents
+
+
+def load_text(text: str, filename: str = "<text>") -> list[SpecDocument]:
+    """The documents of ``text`` as if read from ``filename`` (no cross-file checks)."""
+    issues: list[SpecIssue] = []
+    documents = _load_documents(text, filename, issues)
+    issues += fleet_issues(documents)
+    if issues:
+        raise SpecError(issues)
+    return documents
+
+
+def _spec_files(paths: Sequence[str | Path], issues: list[SpecIssue]) -> list[tuple[str, Path]]:
+    """(name to show, path) of each file to read, each file once, in a stable order."""
+    found: list[tuple[str, Path]] = []
+    if not paths:
+        issues.append(SpecIssue("<arguments>", 1, 1, "", "no spec file or directory given"))
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            inside = _files_below(path)
+            if not inside:
+                issues.append(_issue(str(given), "", "directory holds no *.yaml or *.yml file"))
+            found += [(str(p), p) for p in inside]
+        elif path.is_file():
+            found.append((str(given), path))
+        elif path.exists():
+            issues.append(_issue(str(given), "", "not a regular file or directory"))
+        else:
+            issues.append(_issue(str(given), "", "no such file or directory"))
+    unique: dict[Path, tuple[str, Path]] = {}
+    for name, path in found:
+        unique.setdefault(path.resolve(), (name, path))
+    return list(unique.values())
+
+
+def _files_below(directory: Path) -> list[Path]:
+    """Spec files under ``directory``, sorted, skipping hidden files and directories."""
+    result: list[Path] = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        result += [
+            Path(root, n) for n in names if n.endswith(SPEC_SUFFIXES) and not n.startswith(".")
+        ]
+    return sorted(result)
+
+
+def _issue(file: str, path: str, message: str, mark: Mark = _FILE_START) -> SpecIssue:
+    return SpecIssue(file, mark.line, mark.column, path, message)
+
+
+def _load_file(name: str, path: Path, issues: list[SpecIssue]) -> list[SpecDocument]:
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        issues.append(_issue(name, "", f"cannot read the file: {error.strerror or error}"))
+        return []
+    text = _decode(name, data, issues)
+    return [] if text is None else _load_documents(text, name, issues)
+
+
+def _decode(name: str, data: bytes, issues: list[SpecIssue]) -> str | None:
+    """The file as text, refusing what is too large, binary or not UTF-8."""
+    if len(data) > MAX_FILE_BYTES:
+        issues.append(_issue(name, "", f"file is larger than {MAX_FILE_BYTES} bytes; split it"))
+        return None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        where = _byte_mark(data, nul)
+        issues.append(_issue(name, "", "binary content (a NUL byte) is not a spec", where))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1].hex()
+        message = f"the file is not UTF-8 (byte 0x{bad} cannot be decoded)"
+        issues.append(_issue(name, "", message, _byte_mark(data, error.start)))
+        return None
+
+
+def _byte_mark(data: bytes, offset: int) -> Mark:
+    before = data[:offset].decode("utf-8", "replace")
+    return position_mark(before, len(before))
+
+
+def _load_documents(text: str, name: str, issues: list[SpecIssue]) -> list[SpecDocument]:
+    parsed, stopped = parse(text)
+    if stopped is not None:
+        issues.append(_issue(name, stopped.path, stopped.message, stopped.mark))
+    elif not parsed:
+        issues.append(_issue(name, "", "the file holds no YAML document"))
+    documents: list[SpecDocument] = []
+    for doc in parsed:
+        document = _validate(doc, name, issues)
+        if document is not None:
+            documents.append(document)
+    return documents
+
+
+def _validate(doc: ParsedDocument, name: str, issues: list[SpecIssue]) -> SpecDocument | None:
+    issues += [_issue(name, p.path, p.message, p.mark) for p in doc.problems]
+    if doc.value is None:
+        if not doc.problems:
+            message = "the document is empty (a stray '---'?); a spec document is a mapping"
+            issues.append(_issue(name, "", message, doc.start))
+        return None
+    if not isinstance(doc.value, dict):
+        message = "a spec document must be a mapping (apiVersion, kind, subscriptionId, ...)"
+        issues.append(_issue(name, "", message, doc.start))
+        return None
+    try:
+        spec = RegistryTrustSpec.model_validate(doc.value)
+    except ValidationError as error:
+        issues += [_pydantic_issue(e, doc, name) for e in error.errors(include_url=False)]
+        return None
+    if doc.problems:
+        return None
+    locations = {path: Location(name, m.line, m.column) for path, m in doc.places.items()}
+    return SpecDocument(spec=spec, file=name, index=doc.index, locations=locations)
+
+
+def _pydantic_issue(error: ErrorDetails, doc: ParsedDocument, name: str) -> SpecIssue:
+    path, mark = _locate(error, doc)
+    return _issue(name, path, message_for(error, path), mark)
+
+
+def _locate(error: ErrorDetails, doc: ParsedDocument) -> tuple[str, Mark]:
+    """The dotted path an error is about and the nearest place written in the file."""
+    path, mark = "", doc.start
+    for part in error["loc"]:
+        if part in UNION_TAGS:
+            continue
+        if part == "[key]":
+            return path, doc.keys.get(path, mark)
+        path = join(path, part)
+        mark = doc.places.get(path, mark)
+    if error["type"] == "extra_forbidden":
+        mark = doc.keys.get(path, mark)
+    return path, mark

@@ -1,0 +1,215 @@
+"""Bounded, safe YAML reading that remembers where every key and value came from.
+
+Spec files arrive from pull requests, so the reader must never execute a tag, never blow
+up on an alias bomb or a deeply nested document, and must point every later validation
+error at a line and column. PyYAML's composer gives nodes with marks; this module turns
+nodes into plain values itself (instead of a constructor) so it can refuse unknown tags,
+repeated keys and non-string keys, and bound how much an alias may expand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_DEPTH = 64
+MAX_NODES = 20_000  # values per document after alias expansion
+MAX_ALIASES = 100  # alias uses per document
+
+_YAML = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_YAML}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass(frozen=True, order=True)
+class Mark:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    mark: Mark
+    path: str
+    message: str
+
+
+@dataclass
+class ParsedDocument:
+    """One YAML document as plain data, with the place of each dotted path."""
+
+    index: int
+    start: Mark
+    value: Any = None
+    places: dict[str, Mark] = field(default_factory=dict)  # where a path's error points
+    keys: dict[str, Mark] = field(default_factory=dict)  # where a mapping key is written
+    problems: list[YamlProblem] = field(default_factory=list)
+
+
+def mark_of(node: Node) -> Mark:
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def join(path: str, part: str | int) -> str:
+    return f"{path}.{part}" if path else str(part)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(
+                    None,
+                    None,
+                    f"nesting is deeper than {MAX_DEPTH} levels",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooBig(Exception):
+    def __init__(self, problem: YamlProblem) -> None:
+        self.problem = problem
+
+
+class _Converter:
+    """Node graph of one document -> plain values, recording places and problems."""
+
+    def __init__(self, doc: ParsedDocument) -> None:
+        self.doc = doc
+        self.nodes = 0
+        self.aliases = 0
+        self.seen: set[int] = set()
+        self.scalars = SafeConstructor()
+
+    def convert(self, node: Node, path: str, depth: int) -> Any:
+        self._count(node, path, depth)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if node.tag not in (f"{_YAML}seq", f"{_YAML}map"):
+            return self._problem(node, path, f"YAML tag {node.tag!r} is not allowed in a spec")
+        if isinstance(node, SequenceNode):
+            return [self._child(item, join(path, i), depth) for i, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        return self._mapping(node, path, depth)
+
+    def _count(self, node: Node, path: str, depth: int) -> None:
+        self.nodes += 1
+        if not isinstance(node, ScalarNode):
+            if id(node) in self.seen:
+                self.aliases += 1
+            self.seen.add(id(node))
+        if self.nodes > MAX_NODES or self.aliases > MAX_ALIASES or depth > MAX_DEPTH:
+            message = (
+                f"document expands beyond the limits ({MAX_NODES} values, {MAX_ALIASES} "
+                f"alias uses, {MAX_DEPTH} levels); aliases expand too much or refer to "
+                "themselves"
+            )
+            raise _TooBig(YamlProblem(mark_of(node), path, message))
+
+    def _child(self, node: Node, path: str, depth: int) -> Any:
+        self.doc.places[path] = mark_of(node)
+        return self.convert(node, path, depth + 1)
+
+    def _scalar(self, node: ScalarNode, path: str) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            return self._problem(node, path, f"YAML tag {node.tag!r} is not allowed in a spec")
+        try:
+            return self.scalars.construct_object(node)
+        except (ValueError, yaml.YAMLError) as error:
+            reason = str(error).splitlines()[0]
+            return self._problem(node, path, f"cannot read this {node.tag[len(_YAML) :]}: {reason}")
+
+    def _mapping(self, node: MappingNode, path: str, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, path)
+            if key is None:
+                continue
+            child = join(path, key)
+            if key in result:
+                first = self.doc.keys[child]
+                message = f"key {key!r} is repeated (first at line {first.line}:{first.column})"
+                self._problem(key_node, child, message)
+                continue
+            self.doc.keys[child] = mark_of(key_node)
+            result[key] = self._child(value_node, child, depth)
+            if not isinstance(value_node, ScalarNode):
+                self.doc.places[child] = mark_of(key_node)
+        return result
+
+    def _key(self, node: Node, path: str) -> str | None:
+        if isinstance(node, ScalarNode) and node.tag == f"{_YAML}merge":
+            self._problem(node, path, "YAML merge keys (<<) are not supported; write the fields")
+            return None
+        if not isinstance(node, ScalarNode) or node.tag != f"{_YAML}str":
+            shown = node.value if isinstance(node, ScalarNode) else "a collection"
+            self._problem(node, path, f"keys must be strings; quote {shown!r} if it is a name")
+            return None
+        return str(node.value)
+
+    def _problem(self, node: Node, path: str, message: str) -> None:
+        self.doc.problems.append(YamlProblem(mark_of(node), path, message))
+
+
+def _convert(node: Node | None, index: int) -> ParsedDocument:
+    if node is None:
+        return ParsedDocument(index, Mark(1, 1))
+    doc = ParsedDocument(index, mark_of(node))
+    doc.places[""] = doc.start
+    try:
+        doc.value = _Converter(doc).convert(node, "", 0)
+    except _TooBig as error:
+        doc.value = None
+        doc.problems = [error.problem]
+    return doc
+
+
+def _documents(loader: _BoundedLoader) -> Iterator[Node | None]:
+    while loader.check_node():
+        yield loader.get_node()
+
+
+def parse(text: str) -> tuple[list[ParsedDocument], YamlProblem | None]:
+    """Every document of ``text``, and the syntax problem that stopped reading, if any."""
+    docs: list[ParsedDocument] = []
+    loader: _BoundedLoader | None = None
+    try:
+        loader = _BoundedLoader(text)
+        for node in _documents(loader):
+            docs.append(_convert(node, len(docs)))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
+        return docs, YamlProblem(where, "", f"YAML syntax: {error.problem or error.context}")
+    except yaml.reader.ReaderError as error:
+        return docs, YamlProblem(
+            position_mark(text, error.position),
+            "",
+            f"character {error.character!r} is not allowed in YAML",
+        )
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return docs, None
+
+
+def position_mark(text: str, offset: int) -> Mark:
+    """Line and column of a character offset in ``text``."""
+    before = text[:offset]
+    line = before.count("\n") + 1
+    return Mark(line, offset - (before.rfind("\n") + 1) + 1)
