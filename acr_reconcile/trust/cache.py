@@ -1,0 +1,53 @@
+"""The local trust cache, in docker's layout (``<trust dir>/tuf/<GUN>/metadata/<role>.json``):
+it pins the first root seen and the newest versions trusted, so a server cannot roll back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+class TrustCache:
+    def __init__(self, trust_dir: Path, gun: str) -> None:
+        self.base = trust_dir / "tuf" / gun / "metadata"
+        self.trust_dir = trust_dir
+
+    def load(self, role: str) -> bytes | None:
+        try:
+            return (self.base / f"{role}.json").read_bytes()
+        except OSError:
+            return None
+
+    def version(self, role: str) -> int | None:
+        raw = self.load(role)
+        if raw is None:
+            return None
+        try:
+            version = json.loads(raw)["signed"]["version"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return version if isinstance(version, int) else None
+
+    def save(self, role: str, raw: bytes) -> None:
+        """Atomic write (0600 files, 0700 directories) of verified bytes."""
+        path = self.base / f"{role}.json"
+        self.trust_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in _chain(self.trust_dir, path.parent):
+            directory.mkdir(mode=0o700, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(raw)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _chain(top: Path, leaf: Path) -> list[Path]:
+    """``top`` and every directory from it down to ``leaf`` (GUNs hold slashes)."""
+    parts = leaf.relative_to(top).parts
+    return [top] + [top.joinpath(*parts[: i + 1]) for i in range(len(parts))]
