@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from acr_reconcile.live.state import LivePrincipal, LiveRoleAssignment, ResolutionStatus
 from acr_reconcile.plan import names
 from acr_reconcile.plan.context import DocumentContext
+from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.plan.model import Action, Change, Kind, Reason
 from acr_reconcile.spec.models import SignerSpec
 from acr_reconcile.spec.roles import builtin_role_name, role_definition_guid
@@ -134,6 +135,7 @@ def _change(
         summary=f"role {role} for {want.signer} ({oid}) on {ctx.registry_name}",
         before=state if existing else None,
         after=state,
+        diff=() if existing else attribute_diff(None, state),
         depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
         spec_location=ctx.where(want.path),
         params={
@@ -173,6 +175,7 @@ def _prune(ctx: DocumentContext, live: LiveRoleAssignment) -> Change | None:
         summary=f"role {role} for {live.principal_type} {live.principal_id} on {ctx.registry_name}",
         before=state,
         after=None,
+        diff=attribute_diff(state, None),
         depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
         spec_location=ctx.where("roleAssignments.prune"),
         params={

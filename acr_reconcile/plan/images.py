@@ -14,6 +14,7 @@ from typing import Any
 from acr_reconcile.live.state import LiveRepositoryTrust, LiveTag, TagTrust
 from acr_reconcile.plan import names
 from acr_reconcile.plan.context import DocumentContext
+from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.plan.model import Action, Change, Kind, Reason
 from acr_reconcile.spec.models import ImageSpec, TrustStatus
 
@@ -67,6 +68,7 @@ def _import(ctx: DocumentContext, image: ImageSpec, tag: str, path: str) -> Chan
             resource_id=_image_ref(ctx, image.repository, tag),
             summary=f"import {image.repository}:{tag} from {image.source}",
             after=after,
+            diff=attribute_diff(None, after),
             depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
             spec_location=ctx.where(path),
             params={
@@ -194,6 +196,7 @@ def _signature(
             summary=f"{verb} {image.repository}:{tag} ({state}, {digest})",
             before=before,
             after=after,
+            diff=attribute_diff(before, after) if action is not Action.NOOP else (),
             depends_on=_depends(ctx, imported),
             spec_location=ctx.where(path),
             params=params,

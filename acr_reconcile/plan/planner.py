@@ -48,13 +48,14 @@ def _merge(contexts: Sequence[DocumentContext]) -> tuple[list[Change], list[Diag
                 first[change.address] = (change, ctx)
                 merged.append(change)
                 continue
-            shareable = change.kind is Kind.RESOURCE_GROUP and change.after == seen[0].after
-            if not shareable:
+            if change.kind is Kind.REGISTRY or (
+                change.kind is Kind.RESOURCE_GROUP and change.after != seen[0].after
+            ):
                 ctx.error(
                     change.resource_id,
-                    f"{change.kind.value} is also declared by the document at "
+                    f"{change.kind.value} is already declared by the document at "
                     f"{seen[1].doc.location('')}; one resource, one declaration",
-                    "registry.name" if change.kind is not Kind.RESOURCE_GROUP else "resourceGroup",
+                    "registry.name" if change.kind is Kind.REGISTRY else "resourceGroup",
                     "declared-twice",
                 )
     diagnostics: list[Diagnostic] = []
