@@ -17,10 +17,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from acr_reconcile.errors import SandboxError
+
+_CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,14 @@ def ca_pem_bytes(ca_cert: str) -> bytes:
         raise SandboxError(f"sandbox CA certificate {ca_cert}: cannot read ({exc})") from exc
 
 
-def _load_ca(ca_cert: str, ca_key_path: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _load_ca(ca_cert: str, ca_key_path: str) -> tuple[x509.Certificate, _CaKey]:
     cert = x509.load_pem_x509_certificate(ca_pem_bytes(ca_cert))
     try:
         key = serialization.load_pem_private_key(Path(ca_key_path).read_bytes(), password=None)
     except (OSError, ValueError) as exc:
         raise SandboxError(f"sandbox CA key {ca_key_path}: cannot load ({exc})") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise SandboxError(f"sandbox CA key {ca_key_path}: expected an EC key")
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise SandboxError(f"sandbox CA key {ca_key_path}: expected an EC or RSA key")
     return cert, key
 
 
@@ -132,3 +134,47 @@ def _reusable(cert_path: Path, ca_cert: str) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+
+
+def create_ca(directory: Path) -> tuple[Path, Path]:
+    """A standalone CA (``ca.crt``, ``ca.key``) to run the data plane without the daemon."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "data plane CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "ca.crt", directory / "ca.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        key_path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+    return cert_path, key_path

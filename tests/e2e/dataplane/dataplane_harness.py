@@ -8,17 +8,14 @@ the flows through ARM and Entra ID run against the whole sandbox daemon instead.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import base64
+import os
+import subprocess
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from acr_reconcile.sandbox.contracts import DataPlaneConfig, RegistryRecord, SandboxPrincipal
 from acr_reconcile.sandbox.dataplane import create_dataplane
@@ -26,49 +23,6 @@ from acr_reconcile.sandbox.dataplane import create_dataplane
 T = TypeVar("T")
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
-
-
-def make_ca(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test sandbox CA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "ca.crt", directory / "ca.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
 
 
 @dataclass
@@ -158,3 +112,23 @@ class DataPlaneHarness:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
             self._loop.close()
+
+
+def run_notary(
+    login_server: str, ca_cert: Path, trust_dir: Path, credentials: str | None, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The official notary CLI, non-interactive; ``credentials`` is ``user:password``."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(trust_dir),
+        "NOTARY_ROOT_PASSPHRASE": "root passphrase for tests",
+        "NOTARY_TARGETS_PASSPHRASE": "targets passphrase for tests",
+        "NOTARY_SNAPSHOT_PASSPHRASE": "snapshot passphrase for tests",
+    }
+    if credentials is not None:
+        env["NOTARY_AUTH"] = base64.b64encode(credentials.encode()).decode()
+    argv = ["notary", "-s", f"https://{login_server}", "-d", str(trust_dir)]
+    argv += ["--tlscacert", str(ca_cert), *args]
+    return subprocess.run(
+        argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
+    )

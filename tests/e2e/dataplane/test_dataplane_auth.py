@@ -1,0 +1,221 @@
+"""The token service's rules, proven with the real registry, notary-server and notary CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import BearerCredential
+from dataplane_harness import DataPlaneHarness, run_notary
+
+from acr_reconcile.errors import RegistryError
+from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+
+pytestmark = pytest.mark.e2e
+
+
+def _claims(token: str) -> dict[str, Any]:
+    body = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return claims
+
+
+def _client(dp: DataPlaneHarness, login_server: str, object_id: str) -> RegistryClient:
+    bearer = f"entra-{object_id}"
+    dp.directory.bearers[bearer] = object_id
+    source = AcrTokenSource(BearerCredential(bearer), verify=str(dp.ca_cert))
+    return RegistryClient(login_server, source, verify=str(dp.ca_cert))
+
+
+def test_push_and_pull_through_the_exchange_flow(dataplane: DataPlaneHarness) -> None:
+    record, login_server = dataplane.create_registry("flowreg")
+    pusher = dataplane.directory.add_principal("pusher", "secret-1")
+    dataplane.directory.grant(pusher, record.id, ACR_PUSH)
+    client = _client(dataplane, login_server, pusher.object_id)
+
+    digest = client.push_test_image("hello-world", "v1", "flow")
+
+    ref = client.manifest("hello-world", "v1")
+    assert ref is not None and ref.digest == digest
+    assert ref.media_type == "application/vnd.docker.distribution.manifest.v2+json"
+    body, _ = client.manifest_body("hello-world", "v1")
+    config_digest = json.loads(body)["config"]["digest"]
+    assert json.loads(client.blob("hello-world", config_digest))["config"]["Labels"] == {
+        "seed": "flow"
+    }
+    assert client.tags("hello-world") == ["v1"]
+    assert client.manifest("hello-world", "missing") is None
+
+
+def test_roles_decide_and_follow_changes(dataplane: DataPlaneHarness) -> None:
+    record, login_server = dataplane.create_registry("rolesreg")
+    owner = dataplane.directory.add_principal("owner", "secret-o")
+    dataplane.directory.grant(owner, record.id, ACR_PUSH)
+    _client(dataplane, login_server, owner.object_id).push_test_image("app", "v1", "roles")
+    reader = dataplane.directory.add_principal("reader", "secret-r")
+
+    with pytest.raises(RegistryError, match="401"):
+        _client(dataplane, login_server, reader.object_id).manifest("app", "v1")
+
+    dataplane.directory.grant(reader, record.id, ACR_PULL)
+    reading = _client(dataplane, login_server, reader.object_id)
+    assert reading.manifest("app", "v1") is not None
+    with pytest.raises(RegistryError, match="401"):
+        reading.push_test_image("app", "v2", "not allowed")
+
+    dataplane.directory.revoke(reader, record.id, ACR_PULL)
+    with pytest.raises(RegistryError, match="401"):
+        _client(dataplane, login_server, reader.object_id).manifest("app", "v1")
+
+
+def test_token_endpoint_contract(dataplane: DataPlaneHarness) -> None:
+    record, login_server = dataplane.create_registry("tokenreg")
+    sp = dataplane.directory.add_principal("sp", "secret-t")
+    dataplane.directory.grant(sp, record.id, ACR_PUSH)
+    url = f"https://{login_server}/oauth2/token"
+    verify = str(dataplane.ca_cert)
+
+    anonymous = requests.get(
+        url,
+        params={"service": login_server, "scope": "repository:a:pull"},
+        verify=verify,
+        timeout=30,
+    )
+    assert anonymous.status_code == 200
+    assert _claims(anonymous.json()["token"])["access"] == []
+
+    scopes = [f"repository:{login_server}/a:push,pull repository:b:pull", "registry:catalog:*"]
+    basic = requests.get(
+        url,
+        params={"service": login_server, "scope": scopes},
+        auth=(sp.app_id or "", "secret-t"),
+        verify=verify,
+        timeout=30,
+    )
+    assert basic.status_code == 200
+    body = basic.json()
+    assert body["token"] == body["access_token"] and body["expires_in"] > 60
+    assert body["issued_at"].endswith("Z")
+    access = {(a["name"], tuple(a["actions"])) for a in _claims(body["token"])["access"]}
+    assert access == {
+        ("a", ("pull", "push")),
+        (f"{login_server}/a", ("pull",)),  # push on trust data needs AcrImageSigner
+        ("b", ("pull",)),
+        (f"{login_server}/b", ("pull",)),
+        ("catalog", ("*",)),
+    }
+    assert _claims(body["token"])["aud"] == login_server
+
+    no_scope = requests.get(
+        url,
+        params={"service": login_server},
+        auth=(sp.app_id or "", "secret-t"),
+        verify=verify,
+        timeout=30,
+    )
+    assert no_scope.status_code == 200 and _claims(no_scope.json()["token"])["access"] == []
+
+    wrong = requests.get(
+        url,
+        params={"service": login_server},
+        auth=(sp.app_id or "", "nope"),
+        verify=verify,
+        timeout=30,
+    )
+    assert wrong.status_code == 401
+    assert wrong.json()["errors"][0]["code"] == "UNAUTHORIZED"
+    assert "nope" not in wrong.text
+
+    exchange = requests.post(
+        f"https://{login_server}/oauth2/exchange",
+        verify=verify,
+        timeout=30,
+        data={"grant_type": "access_token", "service": login_server, "access_token": "not a token"},
+    )
+    assert exchange.status_code == 401
+
+
+def test_notary_cli_publishes_only_with_image_signer(
+    dataplane: DataPlaneHarness, tmp_path: Path
+) -> None:
+    record, login_server = dataplane.create_registry("trustreg")
+    signer = dataplane.directory.add_principal("signer", "secret-s")
+    dataplane.directory.grant(signer, record.id, ACR_PUSH, ACR_IMAGE_SIGNER)
+    pusher = dataplane.directory.add_principal("pusher-only", "secret-p")
+    dataplane.directory.grant(pusher, record.id, ACR_PUSH)
+    digest = _client(dataplane, login_server, signer.object_id).push_test_image(
+        "hello", "signed", "n"
+    )
+    size = str(_client(dataplane, login_server, signer.object_id).manifest("hello", "signed").size)  # type: ignore[union-attr]
+    gun = f"{login_server}/hello"
+    as_signer = f"{signer.app_id}:secret-s"
+
+    init = run_notary(login_server, dataplane.ca_cert, tmp_path / "s", as_signer, "init", gun, "-p")
+    assert init.returncode == 0, init.stderr
+    add = run_notary(
+        login_server,
+        dataplane.ca_cert,
+        tmp_path / "s",
+        as_signer,
+        "addhash",
+        gun,
+        "signed",
+        size,
+        "--sha256",
+        digest.removeprefix("sha256:"),
+        "-p",
+    )
+    assert add.returncode == 0, add.stderr
+
+    listed = run_notary(
+        login_server, dataplane.ca_cert, tmp_path / "p", f"{pusher.app_id}:secret-p", "list", gun
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "signed" in listed.stdout and digest.removeprefix("sha256:") in listed.stdout
+
+    refused = run_notary(
+        login_server,
+        dataplane.ca_cert,
+        tmp_path / "p",
+        f"{pusher.app_id}:secret-p",
+        "init",
+        f"{login_server}/other",
+        "-p",
+    )
+    assert refused.returncode != 0
+    assert "not authorized" in refused.stdout + refused.stderr
+
+    dataplane.directory.grant(pusher, record.id, ACR_IMAGE_SIGNER)
+    allowed = run_notary(
+        login_server,
+        dataplane.ca_cert,
+        tmp_path / "p",
+        f"{pusher.app_id}:secret-p",
+        "init",
+        f"{login_server}/other",
+        "-p",
+    )
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+    rotate = run_notary(
+        login_server,
+        dataplane.ca_cert,
+        tmp_path / "s",
+        as_signer,
+        "key",
+        "rotate",
+        gun,
+        "snapshot",
+        "-r",
+    )
+    assert rotate.returncode == 0, rotate.stderr
+
+    bad = run_notary(
+        login_server, dataplane.ca_cert, tmp_path / "b", f"{signer.app_id}:wrong", "list", gun
+    )
+    assert bad.returncode != 0 and "wrong" not in bad.stderr + bad.stdout
