@@ -53,6 +53,7 @@ class Endpoint:
     base: str
     label: str
     authorize: AuthFn
+    mints: bool = False  # tokens come from our own signer: fetch before the first request
     tokens: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,7 +66,7 @@ def internal_endpoint(login_server: str, backends: BackendPair, signer: TokenSig
         access = [{"type": "repository", "name": repo, "actions": ["pull", "push"]}]
         return signer.access_token(subject="", audience=login_server, access=access)[0]
 
-    return Endpoint(f"https://127.0.0.1:{backends.registry.port}", login_server, mint)
+    return Endpoint(f"https://127.0.0.1:{backends.registry.port}", login_server, mint, mints=True)
 
 
 def external_endpoint(location: str) -> Endpoint:
@@ -110,16 +111,14 @@ class _Client:
         """The response (caller releases it); replays once after a 401 when the body allows."""
         if not url.startswith("http"):
             url = self.ep.base + url
-        if repo not in self.ep.tokens and self.ep.authorize is not _anonymous_token:
+        if self.ep.mints and repo not in self.ep.tokens:
             self.ep.tokens[repo] = await self.ep.authorize(self.session, self.ca, repo, None) or ""
         for attempt in (0, 1):
             headers = dict(kw.get("headers") or {})
             if self.ep.tokens.get(repo):
                 headers["Authorization"] = f"Bearer {self.ep.tokens[repo]}"
-            args = {**kw, "headers": headers}
-            resp = await self.session.request(
-                method, url, ssl=self.ca, allow_redirects=False, **args
-            )
+            args = {"allow_redirects": False, **kw, "headers": headers}
+            resp = await self.session.request(method, url, ssl=self.ca, **args)
             if resp.status == 401 and not attempt and "data" not in kw:
                 challenge = resp.headers.get("WWW-Authenticate")
                 resp.release()

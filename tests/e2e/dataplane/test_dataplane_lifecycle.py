@@ -1,0 +1,192 @@
+"""Registries kept apart, importImage, and loginServers that survive restarts and deletion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import BearerCredential
+from dataplane_harness import DataPlaneHarness, run_notary
+
+from acr_reconcile.errors import RegistryError
+from acr_reconcile.live.registry import MANIFEST_MEDIA_TYPES, AcrTokenSource, RegistryClient
+from acr_reconcile.sandbox.contracts import ImportFailed
+from acr_reconcile.sandbox.dataplane.pki import create_ca
+from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+
+pytestmark = pytest.mark.e2e
+LIST_TYPE = MANIFEST_MEDIA_TYPES[1]
+
+
+def _client(dp: DataPlaneHarness, login_server: str, object_id: str) -> RegistryClient:
+    bearer = f"entra-{object_id}"
+    dp.directory.bearers[bearer] = object_id
+    source = AcrTokenSource(BearerCredential(bearer), verify=str(dp.ca_cert))
+    return RegistryClient(login_server, source, verify=str(dp.ca_cert))
+
+
+def test_two_registries_keep_their_repositories_apart(
+    dataplane: DataPlaneHarness, tmp_path: Path
+) -> None:
+    rec_a, ls_a = dataplane.create_registry("aparta")
+    rec_b, ls_b = dataplane.create_registry("apartb")
+    assert ls_a != ls_b
+    sp = dataplane.directory.add_principal("apart", "secret-a")
+    dataplane.directory.grant(sp, rec_a.id, ACR_PUSH, ACR_IMAGE_SIGNER)
+    dataplane.directory.grant(sp, rec_b.id, ACR_PULL)
+    in_a, in_b = _client(dataplane, ls_a, sp.object_id), _client(dataplane, ls_b, sp.object_id)
+
+    in_a.push_test_image("shared-name", "v1", "apart")
+    assert in_b.manifest("shared-name", "v1") is None
+    assert in_b.tags("shared-name") == []
+    with pytest.raises(RegistryError, match="401"):
+        in_b.push_test_image("shared-name", "v1", "apart")  # pull-only there
+
+    refresh = AcrTokenSource(
+        BearerCredential(f"entra-{sp.object_id}"), verify=str(dataplane.ca_cert)
+    )
+    token_a = refresh.refresh_token(realm=f"https://{ls_a}/oauth2/token", service=ls_a)
+    at_b = requests.post(
+        f"https://{ls_b}/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "service": ls_b,
+            "refresh_token": token_a,
+            "scope": "repository:shared-name:pull",
+        },
+        verify=str(dataplane.ca_cert),
+        timeout=30,
+    )
+    assert at_b.status_code == 401  # a refresh token is good for its own registry only
+
+    # registry A's GUN is not B's to serve: B's notary-server refuses foreign GUN prefixes
+    creds = f"{sp.app_id}:secret-a"
+    init_a = run_notary(ls_a, dataplane.ca_cert, tmp_path / "t", creds, "init", f"{ls_a}/x", "-p")
+    assert init_a.returncode == 0, init_a.stdout + init_a.stderr
+    via_b = run_notary(ls_b, dataplane.ca_cert, tmp_path / "u", creds, "list", f"{ls_a}/x")
+    assert via_b.returncode != 0
+
+
+def test_import_copies_images_and_manifest_lists_between_registries(
+    dataplane: DataPlaneHarness,
+) -> None:
+    src_rec, src_ls = dataplane.create_registry("importsrc")
+    dst_rec, dst_ls = dataplane.create_registry("importdst")
+    sp = dataplane.directory.add_principal("importer", "secret-i")
+    dataplane.directory.grant(sp, src_rec.id, ACR_PUSH)
+    dataplane.directory.grant(sp, dst_rec.id, ACR_PULL)
+    src, dst = _client(dataplane, src_ls, sp.object_id), _client(dataplane, dst_ls, sp.object_id)
+    amd = src.push_test_image("library/hello-world", "amd64", "amd")
+    arm = src.push_test_image("library/hello-world", "arm64", "arm")
+    manifests = [
+        {
+            "mediaType": MANIFEST_MEDIA_TYPES[0],
+            "digest": digest,
+            "size": ref.size,
+            "platform": {"architecture": arch, "os": "linux"},
+        }
+        for digest, arch in ((amd, "amd64"), (arm, "arm64"))
+        for ref in [src.manifest("library/hello-world", digest)]
+        if ref is not None
+    ]
+    body = json.dumps({"schemaVersion": 2, "mediaType": LIST_TYPE, "manifests": manifests})
+    index = src.push_manifest("library/hello-world", "latest", body.encode(), LIST_TYPE)
+
+    dataplane.run(
+        dataplane.plane.import_image(
+            dst_rec,
+            source_login_server=src_ls,
+            source_image="library/hello-world:latest",
+            target_tags=["hello-world:imported"],
+            force=False,
+        )
+    )
+
+    imported = dst.manifest("hello-world", "imported")
+    assert imported is not None and imported.digest == index and imported.media_type == LIST_TYPE
+    for digest in (amd, arm):
+        child = dst.manifest("hello-world", digest)
+        assert child is not None and child.digest == digest
+        config = json.loads(dst.manifest_body("hello-world", digest)[0])["config"]["digest"]
+        assert dst.blob("hello-world", config)
+
+    with pytest.raises(ImportFailed) as exists:
+        dataplane.run(
+            dataplane.plane.import_image(
+                dst_rec,
+                source_login_server=src_ls,
+                source_image="library/hello-world:amd64",
+                target_tags=["hello-world:imported"],
+                force=False,
+            )
+        )
+    assert exists.value.code == "TagAlreadyExists"
+    dataplane.run(
+        dataplane.plane.import_image(
+            dst_rec,
+            source_login_server=src_ls,
+            source_image="library/hello-world:amd64",
+            target_tags=["hello-world:imported"],
+            force=True,
+        )
+    )
+    forced = dst.manifest("hello-world", "imported")
+    assert forced is not None and forced.digest == amd
+
+    with pytest.raises(ImportFailed) as missing:
+        dataplane.run(
+            dataplane.plane.import_image(
+                dst_rec,
+                source_login_server=src_ls,
+                source_image="library/hello-world:nope",
+                target_tags=[],
+                force=False,
+            )
+        )
+    assert missing.value.code == "NotFound"
+    with pytest.raises(ImportFailed):
+        dataplane.run(
+            dataplane.plane.import_image(
+                dst_rec,
+                source_login_server="docker.io",
+                source_image="library/hello-world:latest",
+                target_tags=[],
+                force=False,
+            )
+        )
+
+
+def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
+    tmp_path: Path,
+) -> None:
+    ca_cert, ca_key = create_ca(tmp_path)
+    first = DataPlaneHarness(tmp_path / "state", ca_cert, ca_key)
+    try:
+        record, login_server = first.create_registry("restartreg")
+        sp = first.directory.add_principal("sp", "s")
+        first.directory.grant(sp, record.id, ACR_PUSH)
+        assert {p.detail for p in first.plane.status() if "restartreg (" in p.name} >= {"on demand"}
+        digest = _client(first, login_server, sp.object_id).push_test_image("app", "v1", "r")
+        running = [p for p in first.plane.status() if "docker-registry" in p.name]
+        assert running and running[0].healthy and running[0].detail.startswith("pid ")
+    finally:
+        first.close()
+
+    second = DataPlaneHarness(tmp_path / "state", ca_cert, ca_key)
+    try:
+        again = second.create_registry("restartreg")
+        assert again[1] == login_server
+        sp2 = second.directory.add_principal("sp", "s")
+        second.directory.grant(sp2, record.id, ACR_PUSH)
+        ref = _client(second, login_server, sp2.object_id).manifest("app", "v1")
+        assert ref is not None and ref.digest == digest
+
+        second.run(second.plane.registry_deleted(record))
+        assert not (tmp_path / "state" / "dataplane" / "restartreg").exists()
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"https://{login_server}/v2/", verify=str(ca_cert), timeout=5)
+        assert not [p for p in second.plane.status() if "restartreg" in p.name]
+    finally:
+        second.close()
