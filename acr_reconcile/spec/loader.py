@@ -152,12 +152,22 @@ def _validate(doc: ParsedDocument, name: str, issues: list[SpecIssue]) -> SpecDo
     try:
         spec = RegistryTrustSpec.model_validate(doc.value)
     except ValidationError as error:
-        issues += [_pydantic_issue(e, doc, name) for e in error.errors(include_url=False)]
+        found = [_pydantic_issue(e, doc, name) for e in error.errors(include_url=False)]
+        issues += [i for i in found if not _explained(i.path, doc)]
         return None
     if doc.problems:
         return None
     locations = {path: Location(name, m.line, m.column) for path, m in doc.places.items()}
     return SpecDocument(spec=spec, file=name, index=doc.index, locations=locations)
+
+
+def _explained(path: str, doc: ParsedDocument) -> bool:
+    """Whether a YAML problem at or above ``path`` already explains a validation error.
+
+    A refused tag or merge key leaves a gap in the data; the model's complaint about that
+    gap would only repeat the problem less precisely.
+    """
+    return any(path == p.path or path.startswith(f"{p.path}.") for p in doc.problems)
 
 
 def _pydantic_issue(error: ErrorDetails, doc: ParsedDocument, name: str) -> SpecIssue:

@@ -47,7 +47,7 @@ def yaml_kind(value: Any) -> str:
     if value is None:
         return "empty (null)"
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()} (YAML reads yes/no/on/off/true/false so)"
+        return f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
         return f"the number {value!r}"
     if isinstance(value, datetime.date):
@@ -57,6 +57,14 @@ def yaml_kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return f"the string {value!r}" if isinstance(value, str) else type(value).__name__
+
+
+def _quote_hint(value: Any) -> str:
+    if isinstance(value, bool):
+        return " (YAML reads unquoted yes/no/on/off/true/false as booleans; quote it)"
+    if isinstance(value, int | float | datetime.date):
+        return " (quote it)"
+    return ""
 
 
 def allowed_fields(parent: str) -> list[str]:
@@ -86,8 +94,7 @@ def message_for(error: ErrorDetails, path: str) -> str:
     if kind == "extra_forbidden":
         return _unknown_field(path)
     if kind == "string_type":
-        hint = " (quote it)" if isinstance(given, bool | int | float | datetime.date) else ""
-        return f"must be a string, not {yaml_kind(given)}{hint}"
+        return f"must be a string, not {yaml_kind(given)}{_quote_hint(given)}"
     if kind == "bool_type":
         return f"must be true or false, not {yaml_kind(given)}"
     if kind == "list_type":
@@ -99,8 +106,6 @@ def message_for(error: ErrorDetails, path: str) -> str:
     if kind == "too_short":
         return "must list at least one entry"
     if kind == "too_long":
-        return (
-            f"Azure allows at most {ctx.get('max_length')} tags per resource; "
-            f"found {ctx.get('actual_length')}"
-        )
+        found = len(given) if isinstance(given, dict | list) else ctx.get("actual_length")
+        return f"Azure allows at most {ctx.get('max_length')} tags per resource; found {found}"
     return str(error["msg"])

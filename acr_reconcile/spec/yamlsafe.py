@@ -59,6 +59,10 @@ def join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
 
 
+class _TooDeep(ComposerError):
+    """Nesting beyond MAX_DEPTH: not a syntax error, a limit."""
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """SafeLoader whose composer refuses nesting deeper than MAX_DEPTH."""
 
@@ -70,7 +74,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise ComposerError(
+                raise _TooDeep(
                     None,
                     None,
                     f"nesting is deeper than {MAX_DEPTH} levels",
@@ -94,6 +98,7 @@ class _Converter:
         self.nodes = 0
         self.aliases = 0
         self.seen: set[int] = set()
+        self.first_alias: YamlProblem | None = None
         self.scalars = SafeConstructor()
 
     def convert(self, node: Node, path: str, depth: int) -> Any:
@@ -112,14 +117,17 @@ class _Converter:
         if not isinstance(node, ScalarNode):
             if id(node) in self.seen:
                 self.aliases += 1
+                if self.first_alias is None:
+                    self.first_alias = YamlProblem(mark_of(node), path, "")
             self.seen.add(id(node))
         if self.nodes > MAX_NODES or self.aliases > MAX_ALIASES or depth > MAX_DEPTH:
             message = (
-                f"document expands beyond the limits ({MAX_NODES} values, {MAX_ALIASES} "
-                f"alias uses, {MAX_DEPTH} levels); aliases expand too much or refer to "
+                f"the document expands beyond {MAX_NODES} values, {MAX_ALIASES} alias uses "
+                f"or {MAX_DEPTH} levels; aliases from here on expand too much or refer to "
                 "themselves"
             )
-            raise _TooBig(YamlProblem(mark_of(node), path, message))
+            where = self.first_alias or YamlProblem(mark_of(node), path, "")
+            raise _TooBig(YamlProblem(where.mark, where.path, message))
 
     def _child(self, node: Node, path: str, depth: int) -> Any:
         self.doc.places[path] = mark_of(node)
@@ -195,17 +203,23 @@ def parse(text: str) -> tuple[list[ParsedDocument], YamlProblem | None]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        return docs, YamlProblem(where, "", f"YAML syntax: {error.problem or error.context}")
+        prefix = "" if isinstance(error, _TooDeep) else "YAML syntax: "
+        return docs, YamlProblem(where, "", f"{prefix}{error.problem or error.context}")
     except yaml.reader.ReaderError as error:
         return docs, YamlProblem(
             position_mark(text, error.position),
             "",
-            f"character {error.character!r} is not allowed in YAML",
+            f"character {_codepoint(error.character)} is not allowed in YAML",
         )
     finally:
         if loader is not None:
             loader.dispose()
     return docs, None
+
+
+def _codepoint(character: str | int) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    return f"U+{code:04X}"
 
 
 def position_mark(text: str, offset: int) -> Mark:
