@@ -1,0 +1,110 @@
+"""``--output markdown``: the plan as a pull-request comment.
+
+Reviewers see the verdict first, then the findings, then one collapsed section per
+registry (a ``diff`` block, so GitHub colours additions and deletions), and the fleet's
+summary table last. Registries in sync get no section: the table already says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from acr_reconcile.errors import Diagnostic
+from acr_reconcile.plan.codec import counts
+from acr_reconcile.plan.grouping import SHOWN, group_diagnostics
+from acr_reconcile.plan.model import Action, Change, Plan, TargetSummary
+from acr_reconcile.plan.names import target_key
+
+_DIFF_GLYPH = {Action.CREATE: "+", Action.UPDATE: "!", Action.DELETE: "-", Action.NOOP: " "}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _verdict(plan: Plan) -> str:
+    n = counts(plan)
+    if plan.errors:
+        return f"**Plan has {len(plan.errors)} error(s); nothing can be applied.**"
+    if not plan.has_changes:
+        return "**No changes.** Live state matches the spec."
+    return f"**Plan: {n['add']} to add, {n['change']} to change, {n['destroy']} to destroy.**"
+
+
+def _diagnostics(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    lines = []
+    labels = {"error": "Error", "warning": "Warning"}
+    for group in group_diagnostics(diagnostics):
+        first = group[0]
+        places = [f"`{d.location}`" for d in group[:SHOWN] if d.location]
+        if len(group) > SHOWN:
+            places.append(f"and {len(group) - SHOWN} more")
+        where = f" ({', '.join(places)})" if places else ""
+        lines.append(f"- **{labels.get(first.severity, 'Note')}**: {first.message}{where}")
+    return lines
+
+
+def _change_block(change: Change) -> list[str]:
+    glyph = _DIFF_GLYPH[change.action]
+    lines = [f"{glyph} {change.summary}  [{change.reason.value}]"]
+    if change.params.get("destructive"):
+        lines.append("-     deletes every signature in the registry, for good")
+    for d in change.diff:
+        if d.before is None:
+            lines.append(f"+     {d.path} = {_value(d.after)}")
+        elif d.after is None:
+            lines.append(f"-     {d.path} = {_value(d.before)}")
+        else:
+            lines.append(f"!     {d.path}: {_value(d.before)} → {_value(d.after)}")
+    return lines
+
+
+def _section(target: TargetSummary, changes: list[Change]) -> list[str]:
+    title = f"<b>{target.registry}</b> ({target.resource_group}): {target.status}"
+    lines = ["<details>", f"<summary>{title}, {len(changes)} change(s)</summary>", ""]
+    lines.append("```diff")
+    for change in changes:
+        lines.extend(_change_block(change))
+    lines += ["```", "", "</details>", ""]
+    return lines
+
+
+def _table(plan: Plan) -> list[str]:
+    lines = [
+        "| Registry | Resource group | Subscription | Status | Add | Change | Destroy |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    for t in plan.targets:
+        mine = [c for c in plan.pending if c.target == target_key(t.subscription_id, t.registry)]
+        actions = [c.action for c in mine]
+        row = [t.registry, t.resource_group, t.subscription_id, t.status]
+        row += [str(actions.count(a)) for a in (Action.CREATE, Action.UPDATE, Action.DELETE)]
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    return lines
+
+
+def render_markdown(plan: Plan) -> str:
+    """A self-contained markdown comment: verdict, findings, per-registry details, table."""
+    lines = ["### acr-reconcile plan", "", _verdict(plan), ""]
+    if plan.destroys_trust:
+        lines += [
+            "> [!CAUTION]",
+            "> This plan disables content trust, which deletes every signature for good; "
+            "apply needs `--allow-destroy-trust`.",
+            "",
+        ]
+    if plan.diagnostics:
+        lines += [*_diagnostics(plan.diagnostics), ""]
+    for target in plan.targets:
+        key = target_key(target.subscription_id, target.registry)
+        changes = [c for c in plan.pending if c.target == key]
+        if changes:
+            lines += _section(target, changes)
+    lines += _table(plan)
+    return "\n".join(lines) + "\n"

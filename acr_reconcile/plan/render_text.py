@@ -1,0 +1,145 @@
+"""The plan for a person at a terminal, in Terraform's shape.
+
+``+`` create, ``~`` update, ``-`` delete; each change with its reason in brackets and one
+``before → after`` line per attribute; then the findings with their spec locations; then
+one "Plan: N to add, N to change, N to destroy." line. A fleet ends with one summary table.
+Colour only when asked (``color=True`` on a TTY); otherwise the text is plain.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from acr_reconcile.errors import Diagnostic
+from acr_reconcile.plan.codec import counts
+from acr_reconcile.plan.grouping import SHOWN, group_diagnostics
+from acr_reconcile.plan.model import Action, Change, Plan, Reason, TargetSummary
+from acr_reconcile.plan.names import target_key
+
+_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: "dim"}
+_SEVERITY = {"error": ("Error", "bold red"), "warning": ("Warning", "yellow")}
+_WIDTH = 120
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _attribute_lines(change: Change) -> Iterable[Text]:
+    for d in change.diff:
+        if change.action is Action.CREATE or d.before is None:
+            yield Text.assemble("        ", ("+ ", "green"), f"{d.path} = {_value(d.after)}")
+        elif change.action is Action.DELETE or d.after is None:
+            yield Text.assemble("        ", ("- ", "red"), f"{d.path} = {_value(d.before)}")
+        else:
+            line = f"{d.path}: {_value(d.before)} → {_value(d.after)}"
+            yield Text.assemble("        ", ("~ ", "yellow"), line)
+
+
+def _change_lines(change: Change) -> Iterable[Text]:
+    glyph = change.action.glyph if change.is_change else "="
+    style = _STYLE[change.action]
+    yield Text.assemble(
+        "  ", (f"{glyph} ", style), change.summary, ("  ", ""), (f"[{change.reason.value}]", "dim")
+    )
+    if change.params.get("destructive") and change.is_change:
+        yield Text("        ! deletes every signature in the registry, for good", style="bold red")
+    yield from _attribute_lines(change)
+
+
+def _visible(change: Change, show_unchanged: bool) -> bool:
+    return change.is_change or show_unchanged or change.reason is Reason.ADOPTED
+
+
+def _target_lines(plan: Plan, show_unchanged: bool) -> Iterable[Text]:
+    by_target: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        if _visible(change, show_unchanged):
+            by_target.setdefault(change.target, []).append(change)
+    titles = {target_key(t.subscription_id, t.registry): t for t in plan.targets}
+    for key, changes in by_target.items():
+        target = titles.get(key)
+        title = f"{target.registry} ({target.resource_group}, {target.source})" if target else key
+        yield Text(f"# {title}", style="bold")
+        for change in changes:
+            yield from _change_lines(change)
+        yield Text("")
+
+
+def _diagnostic_lines(diagnostics: Iterable[Diagnostic]) -> Iterable[Text]:
+    for group in group_diagnostics(diagnostics):
+        first = group[0]
+        label, style = _SEVERITY.get(first.severity, ("Note", "cyan"))
+        yield Text.assemble((f"{label}: ", style), first.message)
+        for d in group[:SHOWN]:
+            where = f" at {d.location}" if d.location else ""
+            yield Text(f"  on {d.resource}{where}", style="dim")
+        if len(group) > SHOWN:
+            yield Text(f"  and {len(group) - SHOWN} more", style="dim")
+
+
+def _closing_lines(plan: Plan) -> Iterable[Text]:
+    n = counts(plan)
+    if plan.errors:
+        yield Text(f"Plan has {len(plan.errors)} error(s); nothing can be applied.", "bold red")
+    if plan.has_changes:
+        yield Text(
+            f"Plan: {n['add']} to add, {n['change']} to change, {n['destroy']} to destroy.",
+            style="bold",
+        )
+    elif not plan.errors:
+        yield Text("No changes. Live state matches the spec.", style="bold green")
+    if plan.destroys_trust:
+        yield Text(
+            "This plan disables content trust, which deletes every signature for good: "
+            "apply needs --allow-destroy-trust.",
+            style="bold red",
+        )
+
+
+def summary_table(targets: Iterable[TargetSummary], *, color: bool = False) -> Table:
+    """One row per registry: the fleet at a glance (ASCII lines in logs)."""
+    table = Table(title="Summary", title_justify="left", box=box.HEAVY_HEAD if color else box.ASCII)
+    for column in ("registry", "resource group", "subscription", "status", "changes", "spec"):
+        table.add_column(column, justify="right" if column == "changes" else "left")
+    style = {"in-sync": "green", "drift": "yellow", "pending": "cyan", "error": "red"}
+    for t in targets:
+        status = Text(t.status, style=style.get(t.status, ""))
+        row = (t.registry, t.resource_group, t.subscription_id, status, str(t.changes), t.source)
+        table.add_row(*row)
+    return table
+
+
+def render_text(plan: Plan, *, color: bool = False, show_unchanged: bool = False) -> str:
+    """The whole plan as text; ANSI colours only when ``color`` is true."""
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=_WIDTH,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+    for line in _target_lines(plan, show_unchanged):
+        console.print(line)
+    for line in _diagnostic_lines(plan.diagnostics):
+        console.print(line)
+    if plan.diagnostics:
+        console.print()
+    for line in _closing_lines(plan):
+        console.print(line)
+    if len(plan.targets) > 1:
+        console.print()
+        console.print(summary_table(plan.targets, color=color))
+    return out.getvalue()
