@@ -98,8 +98,15 @@ def render(plan: Plan, output: str, note: str | None = None) -> str:
         return renderers.render_json(plan)
     if output == "markdown":
         return renderers.render_markdown(plan)
-    text = renderers.render_text(plan)
+    text = renderers.render_text(plan, color=_colour())
     return f"note: {note}\n\n{text}" if note else text
+
+
+def _colour() -> bool:
+    import os
+    import sys
+
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def show(plan: Plan, output: str, note: str | None) -> None:
