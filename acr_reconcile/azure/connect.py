@@ -10,7 +10,7 @@ from typing import Any
 
 from acr_reconcile.azure.clients import AzureSession, RetryOptions
 from acr_reconcile.azure.cloud import Cloud, ca_bundle, load_cloud, platform_rules
-from acr_reconcile.azure.credentials import make_credential
+from acr_reconcile.azure.credentials import access_token, make_credential
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.live.state import PlatformRules
 
@@ -37,6 +37,15 @@ class Connection:
         self.close()
 
 
+def quiet_sdk_logs() -> None:
+    """Keep azure-identity's per-credential warnings off stderr; our errors say what failed."""
+    import logging
+
+    azure = logging.getLogger("azure")
+    if not azure.handlers:
+        azure.addHandler(logging.NullHandler())
+
+
 def connect(
     env: Mapping[str, str] | None = None,
     *,
@@ -44,10 +53,16 @@ def connect(
     credential: Any = None,
     today: date | None = None,
 ) -> Connection:
-    """Discover the cloud, build the credential and the clients every read and write shares."""
+    """Discover the cloud, build the credential and the clients every read and write shares.
+
+    A first token is fetched here, so a missing or wrong credential is one clear error
+    before any read, not the same failure from every concurrent reader.
+    """
     env = os.environ if env is None else env
+    quiet_sdk_logs()
     cloud = load_cloud(env)
     credential = credential or make_credential(cloud, env)
+    access_token(credential, cloud.arm_scope)
     verify = ca_bundle(env)
     retry = retry or RetryOptions()
     return Connection(

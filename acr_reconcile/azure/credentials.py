@@ -57,7 +57,7 @@ def access_token(credential: Any, scope: str) -> str:
 
 def _first_line(error: Exception) -> str:
     text = str(getattr(error, "message", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return text.splitlines()[0].rstrip(".") if text else type(error).__name__
 
 
 def token_claims(token: str) -> dict[str, Any]:
