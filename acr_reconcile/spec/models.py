@@ -31,6 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from acr_reconcile.spec.roles import BUILTIN_ROLES
 from acr_reconcile.spec.rules import (
+    TAG_KEY_PATTERN,
     DisplayName,
     Guid,
     ImageReference,
@@ -79,9 +80,15 @@ def _raise_at(model: str, problems: Sequence[Problem]) -> None:
 
 Tags = Annotated[
     dict[TagKey, TagValue],
-    Field(
-        max_length=MAX_TAGS,
-        description=f"Azure tags: at most {MAX_TAGS}; string keys and values.",
+    Field(max_length=MAX_TAGS),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": f"Azure tags: at most {MAX_TAGS}; string keys and values.",
+            "maxProperties": MAX_TAGS,
+            "propertyNames": {"pattern": TAG_KEY_PATTERN, "minLength": 1, "maxLength": 512},
+            "additionalProperties": {"type": "string", "maxLength": 256},
+        }
     ),
 ]
 
@@ -104,16 +111,30 @@ class PrincipalType(StrEnum):
 
 
 class ResourceGroupSpec(_Model):
-    name: ResourceGroupName
-    location: Region
+    """The resource group that holds the registry; created if missing."""
+
+    name: ResourceGroupName = Field(
+        description="1-90 letters, digits, _ ( ) - . ; not ending in '.'. Case-insensitive."
+    )
+    location: Region = Field(description="Azure region; immutable once the group exists.")
     tags: Tags = Field(default_factory=dict)
 
 
 class RegistrySpec(_Model):
-    name: RegistryName
-    sku: Sku = Field(default=Sku.PREMIUM, strict=False)
-    content_trust: TrustStatus = Field(default=TrustStatus.DISABLED, strict=False)
-    admin_user_enabled: bool = False
+    """The container registry and its trust policy."""
+
+    name: RegistryName = Field(
+        description="5-50 letters and digits, globally unique (NAME.azurecr.io)."
+    )
+    sku: Sku = Field(default=Sku.PREMIUM, strict=False, description="Registry service tier.")
+    content_trust: TrustStatus = Field(
+        default=TrustStatus.DISABLED,
+        strict=False,
+        description="Docker Content Trust policy; 'enabled' needs the Premium SKU.",
+    )
+    admin_user_enabled: bool = Field(
+        default=False, description="The registry's admin account; keep it off."
+    )
     tags: Tags = Field(default_factory=dict)
 
     @field_validator("content_trust")
@@ -130,9 +151,13 @@ class RegistrySpec(_Model):
 class PrincipalRef(_Model):
     """Exactly one of the three ways to name a principal."""
 
-    object_id: Guid | None = None
-    app_id: Guid | None = None
-    display_name: DisplayName | None = None
+    object_id: Guid | None = Field(default=None, description="Entra object id of the principal.")
+    app_id: Guid | None = Field(
+        default=None, description="Application (client) id of a service principal."
+    )
+    display_name: DisplayName | None = Field(
+        default=None, description="Display name; must match exactly one principal."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PrincipalRef:
@@ -156,7 +181,9 @@ class PrincipalRef(_Model):
 
 
 class RoleDefinitionRef(_Model):
-    role_definition_id: Guid
+    """A role that is not a built-in registry role, by its role definition GUID."""
+
+    role_definition_id: Guid = Field(description="Role definition GUID.")
 
 
 RoleRef = str | RoleDefinitionRef
@@ -198,10 +225,17 @@ _RoleItem = Annotated[
 
 
 class SignerSpec(_Model):
-    name: Label
+    """A principal and the roles it holds on the registry."""
+
+    name: Label = Field(description="A label for output; unique within the document.")
     principal: PrincipalRef
-    principal_type: PrincipalType = Field(default=PrincipalType.SERVICE_PRINCIPAL, strict=False)
-    roles: list[_RoleItem] = Field(min_length=1)
+    principal_type: PrincipalType = Field(
+        default=PrincipalType.SERVICE_PRINCIPAL, strict=False, description="Kind of principal."
+    )
+    roles: list[_RoleItem] = Field(
+        min_length=1,
+        description="Built-in role names or {roleDefinitionId: GUID}; each role once.",
+    )
 
     @field_validator("roles")
     @classmethod
@@ -213,28 +247,46 @@ class SignerSpec(_Model):
 
 
 class RoleAssignmentsSpec(_Model):
-    prune: bool = False
+    """How role assignments not listed in the spec are treated."""
+
+    prune: bool = Field(
+        default=False,
+        description="Remove assignments of the roles this spec manages that it does not list.",
+    )
 
 
 class ImageSpec(_Model):
-    repository: Repository
-    tags: list[ImageTag] = Field(min_length=1)
-    sign: bool = True
-    source: ImageReference | None = None
-    digest: Sha256Digest | None = None
+    """Tags of one repository that must exist, and whether they must be signed."""
+
+    repository: Repository = Field(description="Repository in the registry, e.g. hello-world.")
+    tags: list[ImageTag] = Field(min_length=1, description="Tags of the repository.")
+    sign: bool = Field(
+        default=True, description="true: the tags must be signed; false: must stay unsigned."
+    )
+    source: ImageReference | None = Field(
+        default=None, description="Image to import when a tag is missing."
+    )
+    digest: Sha256Digest | None = Field(
+        default=None, description="Pin: every tag must point at this manifest digest."
+    )
 
 
 class RegistryTrustSpec(_Model):
     """One document: one registry and everything about its content trust."""
 
-    api_version: str
-    kind: str
-    subscription_id: Guid
+    api_version: str = Field(description=f"Always {API_VERSION}.")
+    kind: str = Field(description=f"Always {KIND}.")
+    subscription_id: Guid = Field(description="Subscription of the resource group.")
     resource_group: ResourceGroupSpec
     registry: RegistrySpec
-    signers: list[SignerSpec] = Field(default_factory=list)
+    signers: list[SignerSpec] = Field(
+        default_factory=list, description="Principals and their roles; each principal once."
+    )
     role_assignments: RoleAssignmentsSpec = Field(default_factory=RoleAssignmentsSpec)
-    images: list[ImageSpec] = Field(default_factory=list)
+    images: list[ImageSpec] = Field(
+        default_factory=list,
+        description="Tags to keep present and (un)signed; a repository:tag once per settings.",
+    )
 
     @field_validator("api_version")
     @classmethod

@@ -18,8 +18,8 @@ def spec_schema() -> dict[str, Any]:
     """The schema of one spec document (a file may hold several)."""
     body = RegistryTrustSpec.model_json_schema(by_alias=True, mode="validation")
     properties = body["properties"]
-    properties["apiVersion"] = {"const": API_VERSION, "type": "string"}
-    properties["kind"] = {"const": KIND, "type": "string"}
+    properties["apiVersion"] = {**properties["apiVersion"], "const": API_VERSION}
+    properties["kind"] = {**properties["kind"], "const": KIND}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -1,0 +1,107 @@
+"""Hypothesis strategies for valid spec documents, as the YAML-side mappings a user writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from acr_reconcile.spec.regions import REGIONS
+from acr_reconcile.spec.roles import BUILTIN_ROLES
+from acr_reconcile.spec.rules import IMAGE_TAG_PATTERN, REPOSITORY_PATTERN
+
+guids = st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())
+# Tag text: any printable character (no surrogates, controls or private use).
+_text = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"))
+tag_keys = st.text(_text.filter(lambda c: c not in "<>%&\\?/"), min_size=1, max_size=20)
+tag_values = st.text(_text, max_size=30)
+tags = st.dictionaries(tag_keys, tag_values, max_size=5)
+regions = st.sampled_from(sorted(REGIONS) + sorted(REGIONS.values()))
+registry_names = st.from_regex(r"[a-zA-Z0-9]{5,50}", fullmatch=True)
+group_names = st.from_regex(r"[-a-zA-Z0-9_().]{0,30}[-a-zA-Z0-9_()]", fullmatch=True)
+repositories = st.from_regex(REPOSITORY_PATTERN, fullmatch=True).filter(lambda r: len(r) <= 255)
+image_tags = st.from_regex(IMAGE_TAG_PATTERN, fullmatch=True)
+digests = st.from_regex(r"[0-9a-f]{64}", fullmatch=True).map(lambda h: f"sha256:{h}")
+hosts = st.sampled_from(["docker.io", "mcr.microsoft.com", "localhost:5000", "ghcr.io"])
+labels = st.text(_text, min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+
+
+@st.composite
+def sources(draw: st.DrawFn) -> str:
+    reference = f"{draw(hosts)}/{draw(repositories)}"
+    if draw(st.booleans()):
+        reference += f":{draw(image_tags)}"
+    if draw(st.booleans()):
+        reference += f"@{draw(digests)}"
+    return reference
+
+
+principals = st.one_of(
+    guids.map(lambda g: {"objectId": g}),
+    guids.map(lambda g: {"appId": g}),
+    labels.map(lambda n: {"displayName": n}),
+)
+roles = st.lists(
+    st.sampled_from(list(BUILTIN_ROLES)) | guids.map(lambda g: {"roleDefinitionId": g}),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda r: r if isinstance(r, str) else r["roleDefinitionId"].lower(),
+)
+
+
+def _label(signer: dict[str, Any]) -> str:
+    return str(signer["name"])
+
+
+def _identity(signer: dict[str, Any]) -> tuple[str, str]:
+    ((kind, value),) = signer["principal"].items()
+    return (kind, value.lower())
+
+
+signers = st.lists(
+    st.fixed_dictionaries(
+        {"name": labels, "principal": principals, "roles": roles},
+        optional={"principalType": st.sampled_from(["ServicePrincipal", "User", "Group"])},
+    ),
+    max_size=3,
+    unique_by=(_label, _identity),
+)
+images = st.lists(
+    st.fixed_dictionaries(
+        {"repository": repositories, "tags": st.lists(image_tags, min_size=1, max_size=3)},
+        optional={"sign": st.booleans(), "source": sources(), "digest": digests},
+    ),
+    max_size=3,
+    unique_by=lambda i: i["repository"],
+)
+
+
+@st.composite
+def registries(draw: st.DrawFn) -> dict[str, Any]:
+    sku = draw(st.sampled_from(["Basic", "Standard", "Premium"]))
+    trust = draw(st.sampled_from(["enabled", "disabled"])) if sku == "Premium" else "disabled"
+    return {
+        "name": draw(registry_names),
+        "sku": sku,
+        "contentTrust": trust,
+        "adminUserEnabled": draw(st.booleans()),
+        "tags": draw(tags),
+    }
+
+
+specs = st.fixed_dictionaries(
+    {
+        "apiVersion": st.just("acr-reconcile/v1"),
+        "kind": st.just("RegistryTrust"),
+        "subscriptionId": guids,
+        "resourceGroup": st.fixed_dictionaries(
+            {"name": group_names, "location": regions}, optional={"tags": tags}
+        ),
+        "registry": registries(),
+    },
+    optional={
+        "signers": signers,
+        "roleAssignments": st.fixed_dictionaries({"prune": st.booleans()}),
+        "images": images,
+    },
+)

@@ -1,0 +1,47 @@
+"""Valid specs survive load -> dump -> load unchanged, whatever YAML makes of their text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from spec_strategies import specs
+
+from acr_reconcile.spec.loader import load_text
+from acr_reconcile.spec.models import RegistryTrustSpec
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _dump(spec: RegistryTrustSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json", by_alias=True), allow_unicode=True)
+
+
+def _load_one(text: str) -> RegistryTrustSpec:
+    (document,) = load_text(text, "generated.yaml")
+    return document.spec
+
+
+@FAST
+@given(specs)
+def test_load_dump_load_is_unchanged(data: dict[str, Any]) -> None:
+    first = _load_one(yaml.safe_dump(data, allow_unicode=True))
+    text = _dump(first)
+    second = _load_one(text)
+    assert second == first
+    assert _dump(second) == text
+
+
+@FAST
+@given(specs)
+def test_loading_keeps_what_was_written(data: dict[str, Any]) -> None:
+    spec = _load_one(yaml.safe_dump(data, allow_unicode=True))
+    assert spec.registry.name == data["registry"]["name"]
+    assert spec.subscription_id == data["subscriptionId"].lower()
+    assert spec.resource_group.tags == data["resourceGroup"].get("tags", {})
+    assert [i.repository for i in spec.images] == [i["repository"] for i in data.get("images", [])]
+    written = [s["principal"] for s in data.get("signers", [])]
+    assert [s.principal.key[1].lower() for s in spec.signers] == [
+        next(iter(p.values())).lower() for p in written
+    ]
