@@ -43,10 +43,10 @@ def _string(value: str) -> str:
 
 def _object(value: Mapping[Any, Any], out: list[str]) -> None:
     out.append("{")
-    # Go sorts keys by their UTF-8 bytes, which differs from str order beyond the BMP.
-    for index, key in enumerate(sorted(value, key=lambda k: str(k).encode("utf-8"))):
-        if not isinstance(key, str):
-            raise TypeError("canonical JSON object keys must be strings")
+    if not all(isinstance(key, str) for key in value):
+        raise TypeError("canonical JSON object keys must be strings")
+    # Go sorts keys by their UTF-8 bytes: the same order as Python's code point order.
+    for index, key in enumerate(sorted(value)):
         if index:
             out.append(",")
         out.append(_string(key))
