@@ -1,0 +1,179 @@
+"""Renderers: key lines of the text form, the JSON document against its schema, markdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from plan_fixtures import (
+    LEGACY,
+    SECOND,
+    TODAY,
+    WALKTHROUGH,
+    documents,
+    empty_live,
+    new_plan,
+    synced_live,
+    synced_plan,
+)
+
+from acr_reconcile.plan.codec import plan_from_dict, plan_to_dict
+from acr_reconcile.plan.model import Plan
+from acr_reconcile.plan.planner import plan
+from acr_reconcile.plan.render import render_json, render_markdown, render_text
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[3] / "docs" / "plan-json.schema.json").read_text(encoding="utf-8")
+)
+ANSI = "\x1b["
+
+
+def _drift_plan() -> Plan:
+    docs = documents()
+    return plan(docs, synced_live(docs, admin=True), TODAY)
+
+
+def _fleet_plan() -> Plan:
+    docs = documents(WALKTHROUGH + "---\n" + SECOND)
+    live = synced_live(docs[:1], admin=True)
+    return plan(docs, live, LEGACY)
+
+
+def _disable_plan() -> Plan:
+    text = WALKTHROUGH.replace("contentTrust: enabled", "contentTrust: disabled")
+    docs = documents(text.split("images:")[0])  # signing needs trust: no images here
+    return plan(docs, synced_live(docs), TODAY)
+
+
+def test_text_of_a_new_walkthrough_reads_like_terraform() -> None:
+    text = render_text(new_plan())
+    lines = text.splitlines()
+    assert "  + resource group resourcegroupdavid (westeurope)  [missing]" in lines
+    assert "  + registry registrydavid (Premium)  [missing]" in lines
+    assert '        ~ status: "disabled" → "enabled"' in lines
+    assert '        + sku = "Premium"' in lines
+    assert any(line.startswith("  + import hello-world:signed from docker.io") for line in lines)
+    assert "  + sign hello-world:signed (absent, digest known after import)  [missing]" in lines
+    assert lines[-1] == "Plan: 6 to add, 1 to change, 0 to destroy."
+    assert ANSI not in text
+
+
+def test_text_shows_drift_with_before_and_after() -> None:
+    text = render_text(_drift_plan())
+    assert "  ~ registry registrydavid (Premium)  [drift]" in text.splitlines()
+    assert "        ~ adminUserEnabled: true → false" in text.splitlines()
+    assert text.rstrip().endswith("Plan: 0 to add, 1 to change, 0 to destroy.")
+
+
+def test_text_in_sync_says_no_changes_and_hides_no_ops_unless_asked() -> None:
+    result = synced_plan()
+    text = render_text(result)
+    assert text.rstrip().endswith("No changes. Live state matches the spec.")
+    assert "= registry" not in text
+    verbose = render_text(result, show_unchanged=True)
+    assert "  = registry registrydavid (Premium)  [in-sync]" in verbose.splitlines()
+    assert "tag hello-world:signed (signed, sha256:abab" in verbose
+
+
+def test_text_colour_only_when_asked() -> None:
+    assert ANSI in render_text(_drift_plan(), color=True)
+    assert ANSI not in render_text(_drift_plan(), color=False)
+
+
+def test_text_diagnostics_carry_their_spec_location() -> None:
+    text = render_text(plan(documents(), empty_live(), TODAY))
+    assert "Error: Azure stopped allowing Docker Content Trust" in text
+    assert "at walkthrough.yaml:8:17: registry.contentTrust" in text
+    assert "Plan has 1 error(s); nothing can be applied." in text
+
+
+def test_text_marks_trust_destruction() -> None:
+    result = _disable_plan()
+    assert result.destroys_trust
+    text = render_text(result)
+    assert "! deletes every signature in the registry, for good" in text
+    assert "apply needs --allow-destroy-trust." in text
+
+
+def test_text_fleet_ends_with_one_summary_table() -> None:
+    text = render_text(_fleet_plan())
+    table = text[text.index("Summary") :]
+    assert text.count("Summary") == 1
+    assert "registrydavid" in table and "drift" in table
+    assert "registryalpha" in table and "pending" in table
+    assert "Summary" not in render_text(_drift_plan())
+
+
+def test_text_fleet_says_a_shared_warning_once() -> None:
+    text = render_text(_fleet_plan())
+    assert text.count("AcrImageSigner is deprecated by Azure") == 1
+    assert text.count("signers.0.roles.0") == 2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [new_plan, synced_plan, _drift_plan, _fleet_plan, _disable_plan],
+    ids=lambda f: f.__name__,
+)
+def test_json_validates_against_the_documented_schema(make: object) -> None:
+    assert callable(make)
+    result = make()
+    document = json.loads(render_json(result))
+    jsonschema.validate(document, SCHEMA)
+    assert document["format_version"] == "1.0"
+    assert plan_from_dict(document) == Plan(
+        changes=result.changes,
+        diagnostics=result.diagnostics,
+        targets=result.targets,
+        fingerprints=result.fingerprints,
+        destroys_trust=result.destroys_trust,
+    )
+
+
+def test_json_summary_counts_and_flags() -> None:
+    summary = json.loads(render_json(_drift_plan()))["summary"]
+    assert summary == {
+        "add": 0,
+        "change": 1,
+        "destroy": 0,
+        "errors": 0,
+        "warnings": 2,
+        "has_changes": True,
+        "drift": True,
+        "destroys_trust": False,
+    }
+
+
+def test_json_schema_rejects_what_the_contract_forbids() -> None:
+    document = plan_to_dict(new_plan())
+    document["changes"][0]["action"] = "replace"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
+    document = plan_to_dict(new_plan())
+    document["format_version"] = "2.0"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
+
+
+def test_markdown_for_a_pull_request() -> None:
+    text = render_markdown(_fleet_plan())
+    assert text.startswith("### acr-reconcile plan\n")
+    assert "**Plan: 3 to add, 2 to change, 0 to destroy.**" in text
+    assert text.count("<details>") == 2
+    assert (
+        "<summary><b>registrydavid</b> (resourcegroupdavid): drift, 1 change(s)</summary>" in text
+    )
+    assert "```diff\n! registry registrydavid (Premium)  [drift]" in text
+    assert (
+        "| registryalpha | resourcegroupdavid | 00000000-0000-0000-0000-000000000000 | pending |"
+        in text
+    )
+    assert text.rstrip().splitlines()[-1].startswith("| registryalpha |")
+
+
+def test_markdown_in_sync_and_destroy() -> None:
+    assert "**No changes.** Live state matches the spec." in render_markdown(synced_plan())
+    assert "<details>" not in render_markdown(synced_plan())
+    assert "> [!CAUTION]" in render_markdown(_disable_plan())
