@@ -66,3 +66,16 @@ def test_every_example_starts_with_the_schema_modeline() -> None:
     for example in EXAMPLES:
         first = example.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../specs/acr-reconcile.schema.json"
+
+
+def _field_names(schema: dict[str, object]) -> set[str]:
+    names: set[str] = set()
+    for part in [schema, *schema["$defs"].values()]:  # type: ignore[attr-defined]
+        names |= set(part.get("properties", {}))  # type: ignore[union-attr]
+    return names
+
+
+def test_reference_documents_every_field() -> None:
+    reference = (ROOT / "specs" / "reference.md").read_text(encoding="utf-8")
+    missing = [name for name in _field_names(spec_schema()) if f"| `{name}` |" not in reference]
+    assert missing == []
