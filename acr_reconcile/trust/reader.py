@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from acr_reconcile.errors import TrustDataInvalid
 from acr_reconcile.trust.cache import TrustCache
+from acr_reconcile.trust.canonical import encode_canonical
 from acr_reconcile.trust.crypto import PublicKey
 from acr_reconcile.trust.notary import NotaryHttp
 from acr_reconcile.trust.tuf import (
@@ -94,7 +95,9 @@ def _trusted_root(
     previous = _self_signed_root(gun, pinned_raw)
     check_rollback(gun, "root", remote.version, previous.version)
     if remote.version == previous.version:
-        raise TrustDataInvalid(f"{gun}: root v{remote.version} changed without a new version")
+        if _signed_part(remote_raw) != _signed_part(pinned_raw):
+            raise TrustDataInvalid(f"{gun}: root v{remote.version} changed without a new version")
+        return remote_raw, remote  # same content, re-serialised or with other signatures
     for version in range(previous.version + 1, remote.version + 1):
         step_raw = (
             remote_raw if version == remote.version else http.get_meta(gun, f"{version}.root")
@@ -114,6 +117,10 @@ def _trusted_root(
     check_root_certificates(gun, remote.keys, remote.roles["root"], now)
     check_expiry(gun, "root", remote.expires, now)
     return remote_raw, remote
+
+
+def _signed_part(raw: bytes) -> bytes:
+    return encode_canonical(parse_envelope(raw).signed)
 
 
 def _self_signed_root(gun: str, raw: bytes) -> Root:
