@@ -177,3 +177,9 @@ def test_markdown_in_sync_and_destroy() -> None:
     assert "**No changes.** Live state matches the spec." in render_markdown(synced_plan())
     assert "<details>" not in render_markdown(synced_plan())
     assert "> [!CAUTION]" in render_markdown(_disable_plan())
+
+
+def test_documented_example_follows_the_schema() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "plan-json.md").read_text(encoding="utf-8")
+    example = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    jsonschema.validate(json.loads(example), SCHEMA)
