@@ -31,7 +31,10 @@ class TagChanges:
     def target_metas(self) -> dict[str, FileMeta]:
         out: dict[str, FileMeta] = {}
         for tag, (sha256_hex, length) in self.add.items():
-            digest = bytes.fromhex(sha256_hex)
+            try:
+                digest = bytes.fromhex(sha256_hex)
+            except ValueError:
+                digest = b""
             if len(digest) != hashlib.sha256().digest_size or length < 0:
                 raise ValueError(f"{tag}: a target needs a sha256 hex digest and a length")
             out[tag] = FileMeta(length, {"sha256": digest})
