@@ -1,17 +1,61 @@
-"""`acr-reconcile sandbox up|down|status|env|reset` (not available yet)."""
+"""``acr-reconcile sandbox up|down|status|env|reset|principal add NAME``: the local Azure."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+EXIT_OK, EXIT_UNHEALTHY = 0, 1
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("sandbox", help="(not available yet)")
+    p = sub.add_parser(
+        "sandbox",
+        help="run the local Azure (ARM, Entra ID, Graph, registries) for trying specs",
+        description="Run the local Azure sandbox: ARM, Entra ID, Microsoft Graph and the "
+        "registry data plane on 127.0.0.1 over HTTPS. 'env' prints the exports that point "
+        "plan/apply at it.",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="sandbox state directory (default: $ACR_RECONCILE_SANDBOX_DIR or ./.sandbox)",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start the sandbox in the background")
+    up.add_argument(
+        "--dct",
+        choices=("current", "legacy"),
+        default=None,
+        help="content trust rules: 'current' (today's Azure: new enablement retired) or "
+        "'legacy' (before the 2026-05-31 cut-off)",
+    )
+    up.add_argument("--port", type=int, default=None, help="HTTPS port (default: kept/free)")
+    actions.add_parser("down", help="stop the sandbox (only its own processes)")
+    actions.add_parser("status", help="show every part and its health (exit 1 if unhealthy)")
+    actions.add_parser("env", help="print the export lines that point the tool at the sandbox")
+    actions.add_parser("reset", help="clear the sandbox state (restarts it if it runs)")
+    principal = actions.add_parser("principal", help="manage sandbox principals")
+    principal_actions = principal.add_subparsers(dest="principal_action", required=True)
+    add = principal_actions.add_parser("add", help="create a service principal with a secret")
+    add.add_argument("name", help="display name")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from acr_reconcile.errors import ConfigError
+    from acr_reconcile.sandbox import commands
+    from acr_reconcile.sandbox.process import default_state_dir
 
-    raise ConfigError("'sandbox' is not available yet")
+    state_dir = (args.state_dir or default_state_dir()).resolve()
+    handlers = {
+        "up": lambda: commands.up(state_dir, args.port, args.dct),
+        "down": lambda: commands.down(state_dir),
+        "status": lambda: commands.status(state_dir),
+        "env": lambda: commands.env(state_dir),
+        "reset": lambda: commands.reset(state_dir),
+        "principal": lambda: commands.principal_add(state_dir, args.name),
+    }
+    result: int = handlers[args.action]()
+    return result
