@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,9 @@ from acr_reconcile.trust.crypto import PublicKey
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 TIMEOUT = 30.0
+GET_ATTEMPTS = 3
+RETRY_DELAY = 0.2
+_TRANSIENT = frozenset({502, 503, 504})
 
 
 class VersionConflict(TrustServerError):
@@ -80,18 +84,30 @@ class NotaryHttp:
         return response
 
     def _send(self, method: str, url: str, gun: str, **kwargs: Any) -> requests.Response:
-        headers = {}
-        token = self._tokens.get(gun)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            return self._session().request(
-                method, url, headers=headers, verify=self.verify, timeout=self.timeout, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise TrustServerError(
-                f"{gun}: cannot reach the trust server {self.server_url}: {type(exc).__name__}"
-            ) from exc
+        """Reads are retried on connection trouble and 502/503/504; an upload is not (the
+        publish loop re-reads and finds out whether it landed)."""
+        attempts = GET_ATTEMPTS if method == "GET" else 1
+        for attempt in range(attempts):
+            headers = {}
+            token = self._tokens.get(gun)
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                response = self._session().request(
+                    method, url, headers=headers, verify=self.verify, timeout=self.timeout, **kwargs
+                )
+            except requests.RequestException as exc:
+                if attempt + 1 < attempts:
+                    time.sleep(RETRY_DELAY * 2**attempt)
+                    continue
+                raise TrustServerError(
+                    f"{gun}: cannot reach the trust server {self.server_url}: {type(exc).__name__}"
+                ) from exc
+            if response.status_code in _TRANSIENT and attempt + 1 < attempts:
+                time.sleep(RETRY_DELAY * 2**attempt)
+                continue
+            return response
+        raise AssertionError("unreachable")
 
     def _refresh_token(self, gun: str, challenge: str) -> None:
         params = dict(_CHALLENGE_PARAM.findall(challenge))

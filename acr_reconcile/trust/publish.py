@@ -8,7 +8,7 @@ on a version conflict, calls again on freshly read trust data, so changes merge.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -48,11 +48,16 @@ class RoleKeys:
     definition: Role
 
 
-def signing_role(repo: TrustedRepo, store: KeyStore) -> str:
-    """targets/releases when it exists and we hold its key (as docker), else targets."""
+def signing_role(repo: TrustedRepo, store: KeyStore, tags: Iterable[str] = ()) -> str:
+    """targets/releases when it exists, its paths cover the tags and we hold its key (as
+    docker does), else targets."""
     top = repo.targets["targets"]
     releases = top.delegation(RELEASES)
-    if releases and store.held(top.delegation_keys, releases.keyids):
+    if (
+        releases
+        and all(releases.allows(tag) for tag in tags)
+        and store.held(top.delegation_keys, releases.keyids)
+    ):
         return RELEASES
     if store.held(repo.root.keys, repo.root.roles["targets"].keyids):
         return "targets"
@@ -87,7 +92,7 @@ def update_files(
     """Role name -> new file bytes; empty when the repository already matches."""
     adds = changes.target_metas()
     edits: dict[str, dict[str, FileMeta]] = {}
-    into = signing_role(repo, store) if adds else "targets"
+    into = signing_role(repo, store, adds) if adds else "targets"
     for role in [into, *(r for r in repo.targets if r != into)]:
         current = repo.targets.get(role) or Targets(0, now, {})
         wanted = dict(current.targets)
