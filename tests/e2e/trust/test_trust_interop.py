@@ -109,3 +109,23 @@ def test_cli_signs_with_keys_we_wrote(
         "ours": (digest(1), 1),
         "theirs": (digest(2), 2),
     }
+
+
+def test_a_root_rotated_by_the_cli_is_accepted_after_pinning(
+    make_client: ClientFactory, make_cli: Callable[[Path], NotaryCli], gun: str, tmp_path: Path
+) -> None:
+    cli = make_cli(tmp_path / "shared")
+    cli.run("init", gun)
+    cli.run("addhash", gun, "v1", "1", "--sha256", digest(1))
+    cli.run("publish", gun)
+    reader = make_client(tmp_path / "reader")
+    before = reader.read(gun)  # pins root v1
+
+    for _ in range(2):  # v2 then v3: the reader must walk v1 -> 2.root.json -> v3
+        cli.run("key", "rotate", gun, "root", answer="yes\n")
+
+    after = reader.read(gun)
+    assert after.root_key_id != before.root_key_id
+    assert after.targets["v1"].sha256_hex == digest(1)
+    pinned = (tmp_path / "reader" / "tuf" / gun / "metadata" / "root.json").read_text()
+    assert '"version":3' in pinned

@@ -333,7 +333,9 @@ class NotaryCli:
     ca: Path
     trust_dir: Path
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, answer: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.trust_dir.parent),
@@ -350,7 +352,12 @@ class NotaryCli:
             *args,
         ]
         result = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+            command,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input=answer if answer is not None else "",
         )
         if check and result.returncode != 0:
             raise AssertionError(f"notary {' '.join(args)} failed: {result.stdout}{result.stderr}")
