@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from trust_doubles import TokenIssuer
 from trust_servers import (
     ISSUER,
     PASSPHRASES,
@@ -16,7 +17,6 @@ from trust_servers import (
     NotaryCli,
     NotaryServer,
     Pki,
-    TokenIssuer,
     make_pki,
     start_notary_server,
 )

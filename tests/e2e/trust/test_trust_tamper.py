@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ClientFactory
-from trust_servers import NotaryServer, Pki, TamperProxy
+from trust_doubles import TamperProxy
+from trust_servers import NotaryServer, Pki
 
 from acr_reconcile.errors import TrustDataInvalid
 from acr_reconcile.trust.crypto import SigningKey, root_certificate_key

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_PASSPHRASES
-from trust_servers import SERVICE, IssuerTokenSource, NotaryServer, Pki, TokenIssuer
+from trust_doubles import IssuerTokenSource, TokenIssuer
+from trust_servers import SERVICE, NotaryServer, Pki
 
 from acr_reconcile.errors import TrustServerError
 from acr_reconcile.trust import TrustClient
