@@ -75,11 +75,13 @@ class TrustClient:
         trust_dir: Path,
         passphrases: Passphrases | None = None,
         now: Callable[[], datetime] = _utcnow,
+        warn_within: timedelta = WARN_WITHIN,
     ) -> None:
         self.http = NotaryHttp(server_url, token_source, verify)
         self.trust_dir = trust_dir
         self.keys = KeyStore(trust_dir, passphrases or Passphrases.from_env())
         self.now = now
+        self.warn_within = warn_within
 
     def read(self, gun: str) -> RepositoryTrust:
         """Verified; TrustDataInvalid names what failed. No trust data gives exists=False."""
@@ -156,27 +158,29 @@ class TrustClient:
             True,
             targets,
             root_ids[0] if root_ids else None,
-            repo.warnings + tuple(self._expiry_warnings(repo)),
+            repo.warnings + tuple(expiry_warnings(repo, self.now(), self.warn_within)),
             held_roles(repo, self.keys),
         )
-
-    def _expiry_warnings(self, repo: TrustedRepo) -> list[str]:
-        now = self.now()
-        dated = {"root": repo.root.expires, "snapshot": repo.snapshot.expires}
-        dated["timestamp"] = repo.timestamp.expires
-        dated.update({role: t.expires for role, t in repo.targets.items()})
-        for key_id in repo.root.roles["root"].keyids:
-            cert = repo.root.keys[key_id].certificate() if key_id in repo.root.keys else None
-            if cert is not None:
-                dated[f"root certificate {key_id[:12]}…"] = cert.not_valid_after_utc
-        return [
-            f"{repo.gun}: {what} expires in {(when - now).days} days"
-            for what, when in dated.items()
-            if when - now < WARN_WITHIN
-        ]
 
 
 def _is_conflict(exc: TrustServerError, *, initialising: bool) -> bool:
     if isinstance(exc, VersionConflict):
         return True
     return initialising and exc.code in _INIT_CONFLICT_CODES
+
+
+def expiry_warnings(repo: TrustedRepo, now: datetime, within: timedelta) -> list[str]:
+    """Metadata and root certificates that expire within ``within``: signing must happen
+    (or keys be rotated) before then, or pulls start failing."""
+    dated = {"root": repo.root.expires, "snapshot": repo.snapshot.expires}
+    dated["timestamp"] = repo.timestamp.expires
+    dated.update({role: t.expires for role, t in repo.targets.items()})
+    for key_id in repo.root.roles["root"].keyids:
+        cert = repo.root.keys[key_id].certificate() if key_id in repo.root.keys else None
+        if cert is not None:
+            dated[f"root certificate {key_id[:12]}…"] = cert.not_valid_after_utc
+    return [
+        f"{repo.gun}: {what} expires in {(when - now).days} days"
+        for what, when in dated.items()
+        if when - now < within
+    ]
