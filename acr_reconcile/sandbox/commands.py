@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def reset(state_dir: Path) -> int:
     if was_running:
         process.stop(state_dir)
     port = _kept_port(state_dir)
+    dct = _kept_dct(state_dir)
     for name in ("state.json", "requests.jsonl", "secrets", "dataplane", "faults.json"):
         target = state_dir / name
         if target.is_dir():
@@ -74,7 +76,7 @@ def reset(state_dir: Path) -> int:
             target.unlink(missing_ok=True)
     print(f"sandbox state cleared ({state_dir})")
     if was_running:
-        process.start(state_dir, port=port)
+        process.start(state_dir, port=port, dct=dct)
         print("sandbox restarted")
     return 0
 
@@ -85,6 +87,14 @@ def _kept_port(state_dir: Path) -> int | None:
     except SandboxError:
         return None
     return int(url.rsplit(":", 1)[1])
+
+
+def _kept_dct(state_dir: Path) -> str | None:
+    try:
+        settings = json.loads((state_dir / "state.json").read_text())["settings"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return str(settings.get("dct")) if settings.get("dct") else None
 
 
 def principal_add(state_dir: Path, name: str) -> int:

@@ -125,9 +125,12 @@ class SandboxHandle:
     def clear_faults(self) -> None:
         self.admin("DELETE", "/_sandbox/faults")
 
-    def requests(self) -> list[dict[str, Any]]:
-        """Request log entries: time, method, path, apiVersion, status, durationMs, fault."""
+    def requests(self, arm_only: bool = False) -> list[dict[str, Any]]:
+        """Request log entries: time, method, path, apiVersion, status, durationMs, fault.
+        ``arm_only`` leaves out Entra token and discovery calls."""
         result: list[dict[str, Any]] = self.admin("GET", "/_sandbox/requests")["requests"]
+        if arm_only:
+            return [e for e in result if e["path"].lower().startswith("/subscriptions")]
         return result
 
     def clear_requests(self) -> None:
