@@ -21,6 +21,13 @@ from acr_reconcile.trust.crypto import PublicKey, SigningKey
 BASE_ROLES = ("root", "targets", "snapshot", "timestamp")
 RELEASES = "targets/releases"
 _FRACTION = re.compile(r"\.(\d+)")
+_GO_ESCAPES = [
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+]
 
 
 class MetadataFormatError(ValueError):
@@ -170,7 +177,17 @@ def envelope_bytes(signed: Mapping[str, Any], signatures: Iterable[Mapping[str, 
         f'"sig":{json.dumps(s["sig"])}}}'
         for s in signatures
     )
-    return b'{"signed":' + encode_canonical(signed) + b',"signatures":[' + sigs.encode() + b"]}"
+    body = b'{"signed":' + encode_canonical(signed) + b',"signatures":[' + sigs.encode() + b"]}"
+    return _go_html_escape(body)
+
+
+def _go_html_escape(body: bytes) -> bytes:
+    """Go's ``json.Marshal`` escapes ``<``, ``>``, ``&``, U+2028 and U+2029 even inside the
+    canonical ``signed`` part; the server hashes those bytes, so we write them too."""
+    for raw, escaped in _GO_ESCAPES:
+        if raw in body:
+            body = body.replace(raw, escaped)
+    return body
 
 
 def sign(signed: Mapping[str, Any], keys: Iterable[tuple[SigningKey, str]]) -> bytes:

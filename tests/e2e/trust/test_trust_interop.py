@@ -129,3 +129,16 @@ def test_a_root_rotated_by_the_cli_is_accepted_after_pinning(
     assert after.targets["v1"].sha256_hex == digest(1)
     pinned = (tmp_path / "reader" / "tuf" / gun / "metadata" / "root.json").read_text()
     assert '"version":3' in pinned
+
+
+def test_names_go_escapes_as_html_keep_the_server_hashes_consistent(
+    make_client: ClientFactory, make_cli: Callable[[Path], NotaryCli], gun: str, tmp_path: Path
+) -> None:
+    """The server hashes its own ``json.Marshal`` of what we upload, which escapes <, > and &."""
+    client = make_client(tmp_path / "ours")
+    client.publish(gun, add={"plain": (digest(1), 1)})
+    client.publish(gun, add={"a<b>&c": (digest(2), 2)})  # an update: the server re-hashes it
+
+    listed = make_cli(tmp_path / "fresh").list(gun)
+    assert listed["a<b>&c"] == (digest(2), 2, "targets")
+    assert set(make_client(tmp_path / "reader").read(gun).targets) == {"plain", "a<b>&c"}

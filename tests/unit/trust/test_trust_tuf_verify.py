@@ -151,3 +151,12 @@ def test_public_key_ids_follow_notary() -> None:
     for key_id, key in root.keys.items():
         assert key.key_id == key_id
     assert PublicKey.from_json(root.keys[next(iter(root.keys))].to_json()) in root.keys.values()
+
+
+def test_envelope_escapes_like_go_and_still_verifies() -> None:
+    key = SigningKey.generate()
+    raw = sign({"_type": "Targets", "t": "a<b>&c\u2028"}, [(key, key.key_id)])
+    assert b'"a\\u003cb\\u003e\\u0026c\\u2028"' in raw and b"<" not in raw
+    env = parse_envelope(raw)
+    assert env.signed["t"] == "a<b>&c\u2028"
+    check_signatures(GUN, "targets", env, {key.key_id: key.public}, Role((key.key_id,), 1))
