@@ -93,6 +93,7 @@ def update_files(
     adds = changes.target_metas()
     edits: dict[str, dict[str, FileMeta]] = {}
     into = signing_role(repo, store, adds) if adds else "targets"
+    _refuse_shadowed(repo, into, adds)
     for role in [into, *(r for r in repo.targets if r != into)]:
         current = repo.targets.get(role) or Targets(0, now, {})
         wanted = dict(current.targets)
@@ -111,6 +112,22 @@ def update_files(
     if files and store.held(repo.root.keys, repo.root.roles["snapshot"].keyids):
         files["snapshot"] = _client_snapshot(repo, store, files, now)
     return files
+
+
+def _refuse_shadowed(repo: TrustedRepo, into: str, adds: Mapping[str, FileMeta]) -> None:
+    """Signing into targets is pointless for a tag targets/releases pins elsewhere: docker
+    pulls what releases says. Refuse before uploading rather than report a false success."""
+    releases = repo.targets.get(RELEASES)
+    if into != "targets" or releases is None:
+        return
+    shadowed = sorted(
+        t for t, m in adds.items() if t in releases.targets and releases.targets[t] != m
+    )
+    if shadowed:
+        raise SigningKeyError(
+            f"{repo.gun}: targets/releases decides pulls of {', '.join(shadowed)} with another "
+            "digest, and no local key for targets/releases is held to change it"
+        )
 
 
 def _client_snapshot(

@@ -96,7 +96,11 @@ def _trusted_root(
     check_rollback(gun, "root", remote.version, previous.version)
     if remote.version == previous.version:
         if _signed_part(remote_raw) != _signed_part(pinned_raw):
-            raise TrustDataInvalid(f"{gun}: root v{remote.version} changed without a new version")
+            raise TrustDataInvalid(
+                f"{gun}: root v{remote.version} changed without a new version; if the "
+                f"repository was deleted and re-created on purpose, remove {cache.base.parent} "
+                "to trust the new root"
+            )
         return remote_raw, remote  # same content, re-serialised or with other signatures
     for version in range(previous.version + 1, remote.version + 1):
         step_raw = (

@@ -180,3 +180,12 @@ def test_initialisation_reuses_the_first_root_key_and_lets_the_server_hold_the_r
 def test_a_bad_digest_is_refused_before_signing() -> None:
     with pytest.raises(ValueError, match="sha256 hex digest"):
         TagChanges({"v1": ("abc", 1)}, frozenset()).target_metas()
+
+
+def test_signing_into_targets_a_tag_releases_pins_elsewhere_is_refused(tmp_path: Path) -> None:
+    keys = Keys()
+    store = _store(tmp_path, (keys.targets, "targets"))
+    with pytest.raises(SigningKeyError, match="targets/releases decides pulls of rel"):
+        update_files(_repo(keys), store, TagChanges({"rel": (NEW_DIGEST, 7)}, frozenset()), NOW)
+    same = TagChanges({"rel": (OLD.hashes["sha256"].hex(), 10), "x": (NEW_DIGEST, 1)}, frozenset())
+    assert set(update_files(_repo(keys), store, same, NOW)) == {"targets"}
