@@ -1,17 +1,21 @@
 """The data plane seams of apply: publishing signatures and reading a tag's digest.
 
-They are wired to the registry client and (once present) the Notary client of this
-package. Without a Notary client, signature changes fail with a clear message; the
-import re-check always works through the registry client.
+A publish covers every signature change of one repository (one GUN) in one upload. It
+re-reads at run time what it signs: the registry's login server (a registry created by
+this apply had none at plan time) and each tag's manifest (an import of this apply made
+it). A tag that moved away from the digest the plan showed is refused, not signed.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from acr_reconcile.apply.context import SignaturePublisher, TagDigest
+from acr_reconcile.apply.handlers.common import param, registry_coordinates
+from acr_reconcile.errors import RegistryError
+from acr_reconcile.plan.model import Action, Change
 
 if TYPE_CHECKING:
     from acr_reconcile.azure.connect import Connection
@@ -23,32 +27,53 @@ class DataPlaneSeams:
     tag_digest: TagDigest | None = None
 
 
-class RegistryClients:
-    """One registry client per login server, sharing one ACR token source."""
+def _login_server(connection: Connection, change: Change) -> str:
+    sub, group, name = registry_coordinates(change)
+    live = connection.session.registries(sub).registries.get(group, name).as_dict()
+    return str((live.get("properties") or {}).get("loginServer", ""))
 
-    def __init__(self, connection: Connection) -> None:
-        from acr_reconcile.live.registry import AcrTokenSource
 
-        self._verify = connection.session.verify
-        self._tokens = AcrTokenSource(connection.credential, verify=self._verify)
-        self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+def _additions(registry: Any, changes: Sequence[Change]) -> dict[str, tuple[str, int]]:
+    add: dict[str, tuple[str, int]] = {}
+    for change in changes:
+        if change.action is Action.DELETE:
+            continue
+        repository, tag = str(param(change, "repository")), str(param(change, "tag"))
+        manifest = registry.manifest(repository, tag)
+        if manifest is None:
+            raise RegistryError(f"{change.resource_id}: the tag is not in the registry")
+        planned = param(change, "digest")
+        if planned and planned != manifest.digest:
+            raise RegistryError(
+                f"{change.resource_id}: the tag moved to {manifest.digest} since the plan "
+                f"showed {planned}; run plan again"
+            )
+        add[tag] = (str(manifest.digest).removeprefix("sha256:"), int(manifest.size))
+    return add
 
-    def client(self, login_server: str) -> Any:
-        from acr_reconcile.live.registry import RegistryClient
 
-        with self._lock:
-            if login_server not in self._clients:
-                self._clients[login_server] = RegistryClient(
-                    login_server, self._tokens, self._verify
-                )
-            return self._clients[login_server]
+def publisher(connection: Connection) -> SignaturePublisher:
+    data_plane = connection.data_plane()
 
-    def tag_digest(self, login_server: str, repository: str, tag: str) -> str | None:
-        found = self.client(login_server).manifest(repository, tag)
-        return str(found.digest) if found is not None else None
+    def publish(changes: Sequence[Change]) -> str:
+        first = changes[0]
+        server = _login_server(connection, first)
+        gun = f"{server}/{param(first, 'repository')}"
+        add = _additions(data_plane.registry(server), changes)
+        remove = [str(param(c, "tag")) for c in changes if c.action is Action.DELETE]
+        trust = data_plane.trust(server)
+        current = trust.read(gun)
+        signed = {t: (s.sha256_hex, s.length) for t, s in current.targets.items()}
+        if all(signed.get(t) == v for t, v in add.items()) and not set(remove) & set(signed):
+            return "already signed as planned"
+        trust.publish(gun, add=add, remove=remove)
+        parts = [f"signed {len(add)}"] + ([f"removed {len(remove)}"] if remove else [])
+        return ", ".join(parts) + f" in {gun}"
+
+    return publish
 
 
 def data_plane_seams(connection: Connection) -> DataPlaneSeams:
-    registries = RegistryClients(connection)
-    return DataPlaneSeams(publish=None, tag_digest=registries.tag_digest)
+    return DataPlaneSeams(
+        publish=publisher(connection), tag_digest=connection.data_plane().tag_digest
+    )

@@ -23,6 +23,16 @@ class Connection:
     session: AzureSession
     graph: GraphClient
 
+    _data_plane: Any = None
+
+    def data_plane(self) -> Any:
+        """The registry/trust clients (``acr_reconcile.live.images.DataPlane``), made once."""
+        if self._data_plane is None:
+            from acr_reconcile.live.images import DataPlane
+
+            self._data_plane = DataPlane(self.credential, self.session.verify)
+        return self._data_plane
+
     def close(self) -> None:
         self.session.close()
         self.graph.close()

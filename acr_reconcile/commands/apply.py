@@ -145,8 +145,10 @@ def run(args: argparse.Namespace) -> int:
             _check_destroy(plan, args.allow_destroy_trust)
         else:
             plan = _plan_fresh(connection, args)
-        if plan is None or not plan.has_changes:
-            print("No changes. Live state matches the spec.")
+        if plan is None:  # the rendered plan already said "no changes"
+            return plan_command.EXIT_OK
+        if not plan.has_changes:
+            print("No changes. Live state matches the saved plan.")
             return plan_command.EXIT_OK
         _summary(_execute(plan, connection, args))
     return plan_command.EXIT_OK

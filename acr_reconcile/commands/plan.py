@@ -83,7 +83,15 @@ def plan_documents(
     from acr_reconcile.live.reader import read_live
     from acr_reconcile.plan.planner import plan
 
-    live = read_live(documents, connection.session, connection.graph, parallelism=parallelism)
+    data_plane = connection.data_plane()
+    live = read_live(
+        documents,
+        connection.session,
+        connection.graph,
+        parallelism=parallelism,
+        images=data_plane.read,
+        signing=data_plane.readiness() if any(d.spec.images for d in documents) else None,
+    )
     return Planned(documents, live, plan(documents, live, connection.rules))
 
 

@@ -26,6 +26,7 @@ from acr_reconcile.live.state import (
     LiveTag,
     NameAvailability,
     PrincipalResolution,
+    SigningReadiness,
 )
 from acr_reconcile.spec.document import SpecDocument
 from acr_reconcile.spec.models import ImageSpec
@@ -52,6 +53,7 @@ def read_live(
     *,
     parallelism: int = DEFAULT_PARALLELISM,
     images: ImageReader | None = None,
+    signing: SigningReadiness | None = None,
     read_caller: bool = True,
 ) -> LiveState:
     """Everything ``documents`` depend on, read from Azure (and registry data planes)."""
@@ -71,6 +73,7 @@ def read_live(
         principals=principals,
         name_availability=availability,
         caller_object_id=caller,
+        signing=signing,
     )
 
 

@@ -1,0 +1,131 @@
+"""Registry data plane reads for the images a spec declares: manifests and trust data.
+
+One registry client and one trust client per login server share one ACR token source, so
+a registry costs one token exchange, then one manifest HEAD per tag and one verified
+trust read per repository. A repository whose trust data fails verification is reported
+as invalid, never as merely unsigned.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from acr_reconcile.errors import TrustDataInvalid
+from acr_reconcile.live.state import (
+    LiveRegistry,
+    LiveRepositoryTrust,
+    LiveTag,
+    SigningReadiness,
+    TagTrust,
+)
+from acr_reconcile.spec.models import ImageSpec
+
+ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust]]
+
+
+class DataPlane:
+    """Registry and trust clients per login server, made on first use, thread-safe."""
+
+    def __init__(self, credential: Any, verify: str | bool, env: Mapping[str, str] | None = None):
+        from acr_reconcile.live.registry import AcrTokenSource
+        from acr_reconcile.trust.keys import Passphrases, default_trust_dir
+
+        self.env = os.environ if env is None else env
+        self.verify = verify
+        self.tokens = AcrTokenSource(credential, verify=verify)
+        self.trust_dir = default_trust_dir(self.env)
+        self.passphrases = Passphrases.from_env(self.env)
+        self._registries: dict[str, Any] = {}
+        self._trust: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def registry(self, login_server: str) -> Any:
+        from acr_reconcile.live.registry import RegistryClient
+
+        with self._lock:
+            if login_server not in self._registries:
+                client = RegistryClient(login_server, self.tokens, self.verify)
+                self._registries[login_server] = client
+            return self._registries[login_server]
+
+    def trust(self, login_server: str) -> Any:
+        from acr_reconcile.trust.service import TrustClient, trust_server_url
+
+        with self._lock:
+            if login_server not in self._trust:
+                self._trust[login_server] = TrustClient(
+                    server_url=trust_server_url(login_server, self.env),
+                    token_source=self.tokens,
+                    verify=self.verify,
+                    trust_dir=self.trust_dir,
+                    passphrases=self.passphrases,
+                )
+            return self._trust[login_server]
+
+    def readiness(self) -> SigningReadiness:
+        """What signing would need, known before apply starts (never the secrets)."""
+        from acr_reconcile.trust.keys import KeyStore
+
+        store = KeyStore(self.trust_dir, self.passphrases)
+        return SigningReadiness(
+            trust_dir=str(self.trust_dir),
+            root_key_available=bool(store.root_entries()),
+            root_passphrase_available=self.passphrases.root is not None,
+            repository_passphrase_available=self.passphrases.targets is not None,
+            interactive=False,  # passphrases come from the environment, never a prompt
+        )
+
+    def tag_digest(self, login_server: str, repository: str, tag: str) -> str | None:
+        found = self.registry(login_server).manifest(repository, tag)
+        return str(found.digest) if found is not None else None
+
+    def read(self, registry: LiveRegistry, images: Sequence[ImageSpec]) -> ImageFacts:
+        """Manifests of every declared tag; trust data when the registry has trust on."""
+        server = registry.login_server
+        tags: dict[tuple[str, str], LiveTag] = {}
+        repositories: dict[str, LiveRepositoryTrust] = {}
+        for repository in dict.fromkeys(image.repository for image in images):
+            wanted = dict.fromkeys(t for i in images if i.repository == repository for t in i.tags)
+            trust = self._repository_trust(registry, repository)
+            repositories[repository] = trust[0]
+            for tag in wanted:
+                manifest = self.registry(server).manifest(repository, tag)
+                tags[(repository, tag)] = _tag(repository, tag, manifest, trust)
+        return tags, repositories
+
+    def _repository_trust(self, registry: LiveRegistry, repository: str) -> tuple[Any, Any]:
+        gun = f"{registry.login_server}/{repository}"
+        if registry.trust_status != "enabled":
+            return LiveRepositoryTrust(repository, gun, exists=False), None
+        try:
+            found = self.trust(registry.login_server).read(gun)
+        except TrustDataInvalid as error:
+            return LiveRepositoryTrust(repository, gun, True, valid=False, error=str(error)), None
+        live = LiveRepositoryTrust(
+            repository=repository,
+            gun=gun,
+            exists=found.exists,
+            root_key_id=found.root_key_id,
+            warnings=tuple(found.warnings),
+            signable_roles=tuple(found.signable_roles),
+        )
+        return live, found
+
+
+def _tag(repository: str, tag: str, manifest: Any, trust: tuple[Any, Any]) -> LiveTag:
+    live, found = trust
+    digest = str(manifest.digest) if manifest is not None else None
+    size = int(manifest.size) if manifest is not None else None
+    if not live.valid:
+        return LiveTag(repository, tag, digest, size, TagTrust.INVALID)
+    if found is None or not found.exists:
+        return LiveTag(repository, tag, digest, size, TagTrust.NO_TRUST_DATA)
+    target = found.targets.get(tag)
+    if target is None:
+        return LiveTag(repository, tag, digest, size, TagTrust.UNSIGNED)
+    signed = f"sha256:{target.sha256_hex}"
+    state = TagTrust.SIGNED if (signed, target.length) == (digest, size) else TagTrust.STALE
+    return LiveTag(repository, tag, digest, size, state, signed, target.length, target.role)
