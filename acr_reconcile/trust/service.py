@@ -11,7 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,6 +53,7 @@ class RepositoryTrust:
     root_key_id: str | None
     warnings: tuple[str, ...]
     signable_roles: tuple[str, ...]  # roles we hold private keys for locally
+    versions: dict[str, int] = field(default_factory=dict)  # role -> metadata version read
 
 
 def trust_server_url(login_server: str, env: Mapping[str, str] | None = None) -> str:
@@ -160,7 +161,15 @@ class TrustClient:
             root_ids[0] if root_ids else None,
             repo.warnings + tuple(expiry_warnings(repo, self.now(), self.warn_within)),
             held_roles(repo, self.keys),
+            _versions(repo),
         )
+
+
+def _versions(repo: TrustedRepo) -> dict[str, int]:
+    found = {"root": repo.root.version, "timestamp": repo.timestamp.version}
+    found["snapshot"] = repo.snapshot.version
+    found.update({role: t.version for role, t in repo.targets.items()})
+    return found
 
 
 def _is_conflict(exc: TrustServerError, *, initialising: bool) -> bool:
