@@ -20,9 +20,23 @@ _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
 _ALT_KEY = re.compile(r"^(\w+)\(appId='([^']*)'\)$")
 
 
+class GraphError(ArmError):
+    """Graph's error envelope: ARM's plus ``innerError`` (date and request ids)."""
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        request_id = str(uuid.uuid4())
+        body["error"]["innerError"] = {
+            "date": now,
+            "request-id": request_id,
+            "client-request-id": request_id,
+        }
+        return body
+
+
 def _graph_error(status: int, code: str, message: str) -> ArmError:
-    error = ArmError(status, code, message)
-    return error
+    return GraphError(status, code, message)
 
 
 def _representation(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
@@ -136,16 +150,6 @@ def _not_found(key: str) -> ArmError:
         f"Resource '{key}' does not exist or one of its queried reference-property objects "
         "are not present.",
     )
-
-
-def inner_error() -> dict[str, str]:
-    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    request_id = str(uuid.uuid4())
-    return {"date": now, "request-id": request_id, "client-request-id": request_id}
-
-
-async def get_by_alternate_key(request: web.Request) -> web.Response:
-    return await get_member(request)
 
 
 def add_routes(app: web.Application) -> None:

@@ -52,6 +52,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as error:
         status = error.status
         raise
+    except ConnectionResetError:
+        status = 0  # no answer: the connection was reset
+        raise
     finally:
         if not request.path.startswith(ADMIN_PREFIX):
             entry = {
