@@ -39,6 +39,7 @@ from acr_reconcile.trust.verify import (
 )
 
 MAX_DELEGATIONS = 256
+MAX_ROOT_STEPS = 64
 T = TypeVar("T")
 
 
@@ -59,7 +60,7 @@ def fetch_trusted(
     http: NotaryHttp, cache: TrustCache, gun: str, now: datetime
 ) -> TrustedRepo | None:
     """The verified trust data of ``gun``, or None when the server has none for it."""
-    cached = {r: cache.version(r) for r in ("root", "timestamp", "snapshot", "targets")}
+    cached = {r: cache.version(r) for r in ("timestamp", "snapshot", "targets")}
     root_raw = http.get_meta(gun, "root")
     if root_raw is None:
         return None
@@ -102,6 +103,11 @@ def _trusted_root(
                 "to trust the new root"
             )
         return remote_raw, remote  # same content, re-serialised or with other signatures
+    if remote.version - previous.version > MAX_ROOT_STEPS:
+        raise TrustDataInvalid(
+            f"{gun}: root jumps from v{previous.version} to v{remote.version}, "
+            f"more than {MAX_ROOT_STEPS} rotations"
+        )
     for version in range(previous.version + 1, remote.version + 1):
         step_raw = (
             remote_raw if version == remote.version else http.get_meta(gun, f"{version}.root")
