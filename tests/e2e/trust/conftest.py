@@ -69,11 +69,6 @@ def gun() -> str:
     return f"registry.test:5000/app-{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture
-def trust_dir(tmp_path: Path) -> Path:
-    return tmp_path / "trust"
-
-
 ClientFactory = Callable[..., TrustClient]
 
 
