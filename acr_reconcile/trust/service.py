@@ -18,7 +18,7 @@ from pathlib import Path
 from acr_reconcile.errors import SigningKeyError, TrustServerError
 from acr_reconcile.live.tokens import RegistryTokenSource
 from acr_reconcile.trust.cache import TrustCache
-from acr_reconcile.trust.keys import KeyStore, Passphrases
+from acr_reconcile.trust.keys import KeyStore, Passphrases, env_hint
 from acr_reconcile.trust.notary import NotaryHttp, VersionConflict
 from acr_reconcile.trust.publish import (
     TagChanges,
@@ -97,15 +97,21 @@ class TrustClient:
         """
         repo = self._fetch(gun)
         if repo is None:
-            for entry in sorted(self.keys.root_entries(), key=lambda e: e.key_id)[:1]:
-                self.keys.load(entry.path, "root")
-            for role in ("root", "targets"):
-                if self.keys.passphrases.for_role(role) is None:
-                    raise SigningKeyError(f"{gun}: no passphrase for a new {role} key")
+            self._check_new_repository(gun)
             return "targets"
         role = signing_role(repo, self.keys)
         signers(self.keys, gun, role_keys(repo, role))
         return role
+
+    def _check_new_repository(self, gun: str) -> None:
+        """Docker's initialisation needs the first root key (or a passphrase to make one)
+        and a passphrase for the new targets key."""
+        for entry in sorted(self.keys.root_entries(), key=lambda e: e.key_id)[:1]:
+            self.keys.load(entry.path, "root")
+        for role in ("root", "targets"):
+            if self.keys.passphrases.for_role(role) is None:
+                hint = env_hint(role)
+                raise SigningKeyError(f"{gun}: no passphrase for a new {role} key: set {hint}")
 
     def publish(
         self, gun: str, *, add: Mapping[str, tuple[str, int]], remove: Iterable[str] = ()
@@ -134,6 +140,7 @@ class TrustClient:
         if repo is None:
             if not changes.add:
                 return
+            self._check_new_repository(gun)  # before the server makes keys for this GUN
             server_keys = {r: self.http.get_server_key(gun, r) for r in ("snapshot", "timestamp")}
             files = initial_files(gun, self.keys, server_keys, changes, now)
         else:

@@ -39,7 +39,10 @@ def test_missing_passphrase_is_found_before_anything_changes(
     notary_server: NotaryServer, pki: Pki, make_client: ClientFactory, gun: str, tmp_path: Path
 ) -> None:
     locked = _client(notary_server.url, pki, tmp_path / "t", Passphrases())
-    with pytest.raises(SigningKeyError, match="no passphrase for a new root key"):
+    with pytest.raises(
+        SigningKeyError,
+        match="no passphrase for a new root key: set DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE",
+    ):
         locked.check_signing(gun)
     with pytest.raises(SigningKeyError, match="DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE"):
         locked.publish(gun, add={"v1": (DIGEST, 1)})
