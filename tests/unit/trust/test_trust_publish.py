@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from acr_reconcile.errors import SigningKeyError
 from acr_reconcile.trust.crypto import SigningKey, root_certificate_key
@@ -189,3 +191,38 @@ def test_signing_into_targets_a_tag_releases_pins_elsewhere_is_refused(tmp_path:
         update_files(_repo(keys), store, TagChanges({"rel": (NEW_DIGEST, 7)}, frozenset()), NOW)
     same = TagChanges({"rel": (OLD.hashes["sha256"].hex(), 10), "x": (NEW_DIGEST, 1)}, frozenset())
     assert set(update_files(_repo(keys), store, same, NOW)) == {"targets"}
+
+
+_tag = st.sampled_from(["a", "b", "c", "rel", "top", "z"])
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(adds=st.dictionaries(_tag, st.integers(0, 3), max_size=4), removes=st.sets(_tag, max_size=3))
+def test_releases_ends_with_exactly_the_merged_tags(
+    tmp_path: Path, adds: dict[str, int], removes: set[str]
+) -> None:
+    keys = _module_keys
+    store = _store(tmp_path, (keys.releases, RELEASES), (keys.targets, "targets"))
+    repo = _repo(keys)
+    wanted = {t: (hashlib.sha256(f"{t}{n}".encode()).hexdigest(), n) for t, n in adds.items()}
+    files = update_files(repo, store, TagChanges(wanted, frozenset(removes)), NOW)
+
+    def final(role: str) -> dict[str, FileMeta]:
+        body = files.get(role)
+        return (
+            parse_targets(parse_envelope(body).signed).targets
+            if body
+            else repo.targets[role].targets
+        )
+
+    expected = dict(repo.targets[RELEASES].targets)
+    expected.update({t: FileMeta(n, {"sha256": bytes.fromhex(h)}) for t, (h, n) in wanted.items()})
+    for tag in removes:
+        expected.pop(tag, None)
+    assert final(RELEASES) == expected
+    assert final("targets") == {
+        t: m for t, m in repo.targets["targets"].targets.items() if t not in removes
+    }
+
+
+_module_keys = Keys()
