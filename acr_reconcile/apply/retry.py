@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from acr_reconcile.azure.errors import is_transient, translate
+from acr_reconcile.errors import RegistryError
 
 T = TypeVar("T")
 
@@ -46,5 +47,14 @@ def call(
         except SdkError as error:
             if not is_transient(error) or attempt + 1 >= policy.attempts:
                 raise translate(error, resource, doing) from None
-            sleep(policy.delay(attempt))
-            attempt += 1
+        except RegistryError as error:
+            if not registry_transient(error) or attempt + 1 >= policy.attempts:
+                raise
+        sleep(policy.delay(attempt))
+        attempt += 1
+
+
+def registry_transient(error: RegistryError) -> bool:
+    """A registry data plane answer worth retrying: unreachable, or a 5xx/429 status."""
+    text = str(error)
+    return "cannot reach" in text or any(f"HTTP {s}" in text for s in (429, 500, 502, 503, 504))
