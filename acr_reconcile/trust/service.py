@@ -187,9 +187,12 @@ def _is_conflict(exc: TrustServerError, *, initialising: bool) -> bool:
 
 def expiry_warnings(repo: TrustedRepo, now: datetime, within: timedelta) -> list[str]:
     """Metadata and root certificates that expire within ``within``: signing must happen
-    (or keys be rotated) before then, or pulls start failing."""
+    (or keys be rotated) before then, or pulls start failing.
+
+    The timestamp is left out: the trust server holds its key and re-signs it whenever it
+    is about to expire (notary-server signs it for 14 days), so a warning would fire on
+    every read and mean nothing. An expired timestamp still fails verification."""
     dated = {"root": repo.root.expires, "snapshot": repo.snapshot.expires}
-    dated["timestamp"] = repo.timestamp.expires
     dated.update({role: t.expires for role, t in repo.targets.items()})
     for key_id in repo.root.roles["root"].keyids:
         cert = repo.root.keys[key_id].certificate() if key_id in repo.root.keys else None
