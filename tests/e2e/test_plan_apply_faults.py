@@ -70,12 +70,18 @@ def test_transient_faults_and_replication_lag_converge_in_one_apply(
     spec.write_text(
         walkthrough.spec.read_text().replace("displayName: DavidServiceAccount", f"appId: {app_id}")
     )
-    sandbox.settings(replication_lag=3.0)
+    sandbox.settings(replication_lag=10.0)
     sandbox.set_faults(TRANSIENT_FAULTS)
     applied = cli("apply", spec, "--auto-approve")
     assert applied.code == 0, applied.text
     fired = {(r["method"], r["path"]): r["fired"] for r in sandbox.faults()}
     assert all(count >= 1 for count in fired.values()), fired
+    role_puts = [
+        e["status"]
+        for e in sandbox.requests()
+        if e["method"] == "PUT" and "/roleAssignments/" in e["path"]
+    ]
+    assert 400 in role_puts and role_puts.count(201) == 2  # PrincipalNotFound, then created
     sandbox.clear_faults()
     assert cli("plan", spec, "--detailed-exitcode").code == 0
     _no_duplicates(sandbox)
