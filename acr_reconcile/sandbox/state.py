@@ -202,14 +202,8 @@ def seed(store: Store) -> None:
             "principalId": owner["id"],
             "principalType": "ServicePrincipal",
             "scope": scope,
-            "condition": None,
-            "conditionVersion": None,
             "createdOn": "2020-01-01T00:00:00.0000000Z",
             "updatedOn": "2020-01-01T00:00:00.0000000Z",
-            "createdBy": None,
-            "updatedBy": None,
-            "delegatedManagedIdentityResourceId": None,
-            "description": None,
         },
     }
     store.data["owner"] = {

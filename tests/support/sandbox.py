@@ -57,6 +57,8 @@ class SandboxHandle:
         self.subscription_id = env["AZURE_SUBSCRIPTION_ID"]
         self.client_id = env["AZURE_CLIENT_ID"]
         self.client_secret = env["AZURE_CLIENT_SECRET"]
+        # SDK objects handed out, closed at stop() so no socket is left to the GC
+        self._opened: list[Any] = []
 
     # -- lifecycle -----------------------------------------------------------------------
     @classmethod
@@ -68,7 +70,13 @@ class SandboxHandle:
         return cls(state_dir)
 
     def stop(self) -> None:
+        self.close_clients()
         process.stop(self.state_dir)
+
+    def close_clients(self) -> None:
+        """Close every credential and client this handle built."""
+        while self._opened:
+            self._opened.pop().close()
 
     # -- client side -----------------------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -78,7 +86,7 @@ class SandboxHandle:
     def credential(self) -> Any:
         from azure.identity import ClientSecretCredential
 
-        return ClientSecretCredential(
+        credential = ClientSecretCredential(
             self.tenant_id,
             self.client_id,
             self.client_secret,
@@ -86,6 +94,8 @@ class SandboxHandle:
             disable_instance_discovery=True,
             connection_verify=self.ca_bundle,
         )
+        self._opened.append(credential)
+        return credential
 
     def clients(self, credential: Any = None, **options: Any) -> SdkClients:
         """The three real mgmt clients; ``options`` (retry_total, polling_interval, ...)
@@ -102,11 +112,13 @@ class SandboxHandle:
         } | options
         credential = credential or self.credential()
         sub = self.subscription_id
-        return SdkClients(
+        clients = SdkClients(
             resources=ResourceManagementClient(credential, sub, **common),
             registries=ContainerRegistryManagementClient(credential, sub, **common),
             authorization=AuthorizationManagementClient(credential, sub, **common),
         )
+        self._opened += [clients.resources, clients.registries, clients.authorization]
+        return clients
 
     # -- admin API -------------------------------------------------------------------------
     def admin(self, method: str, path: str, body: Any = None) -> Any:

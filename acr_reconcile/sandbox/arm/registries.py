@@ -116,7 +116,9 @@ async def _create(
     task = asyncio.get_running_loop().create_task(_serve(sandbox, entry, operation))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(task), CREATE_WAIT_SECONDS)
-    return _accepted(sandbox, request, copy.deepcopy(entry["body"]), operation, 201)
+    answer = copy.deepcopy(entry["body"])
+    answer["properties"]["provisioningState"] = "Creating"  # the answer precedes the outcome
+    return _accepted(sandbox, request, answer, operation, 201)
 
 
 async def _serve(sandbox: Sandbox, entry: dict[str, Any], operation: lro.Operation) -> None:

@@ -185,7 +185,7 @@ def _record(
 ) -> dict[str, Any]:
     claims = request.get(CLAIMS_KEY) or {}
     stamp = _stamp()
-    return {
+    record: dict[str, Any] = {
         "id": assignment_id,
         "name": name,
         "type": "Microsoft.Authorization/roleAssignments",
@@ -206,6 +206,9 @@ def _record(
             "description": properties.get("description"),
         },
     }
+    # optional fields that are not set are left out (the spec types them as strings)
+    record["properties"] = {k: v for k, v in record["properties"].items() if v is not None}
+    return record
 
 
 def _not_found(name: str) -> ArmError:

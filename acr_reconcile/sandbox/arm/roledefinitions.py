@@ -95,8 +95,6 @@ def representation(scope: str, guid: str) -> dict[str, Any]:
             ],
             "createdOn": "2015-02-02T21:55:09.8806423Z",
             "updatedOn": "2024-01-01T00:00:00.0000000Z",
-            "createdBy": None,
-            "updatedBy": None,
         },
     }
 

@@ -38,9 +38,10 @@ def test_environment_and_default_credentials_read_the_sandbox_env(
     for name, value in sandbox.env().items():
         monkeypatch.setenv(name, value)
     options = {"disable_instance_discovery": True, "connection_verify": sandbox.ca_bundle}
-    env_token = EnvironmentCredential(**options).get_token(ARM_SCOPE).token
-    default = DefaultAzureCredential(exclude_interactive_browser_credential=True, **options)
-    default_token = default.get_token(ARM_SCOPE).token
+    with EnvironmentCredential(**options) as environment:
+        env_token = environment.get_token(ARM_SCOPE).token
+    with DefaultAzureCredential(exclude_interactive_browser_credential=True, **options) as default:
+        default_token = default.get_token(ARM_SCOPE).token
     assert _claims(env_token)["appid"] == _claims(default_token)["appid"] == sandbox.client_id
 
 
@@ -53,10 +54,10 @@ def test_wrong_secret_and_unknown_client_are_refused(sandbox: SandboxHandle) -> 
         "connection_verify": sandbox.ca_bundle,
     }
     wrong = ClientSecretCredential(sandbox.tenant_id, sandbox.client_id, "not-it", **options)
-    with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
+    with wrong, pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
         wrong.get_token(ARM_SCOPE)
     unknown = ClientSecretCredential(sandbox.tenant_id, str(uuid.uuid4()), "x", **options)
-    with pytest.raises(ClientAuthenticationError, match="AADSTS700016"):
+    with unknown, pytest.raises(ClientAuthenticationError, match="AADSTS700016"):
         unknown.get_token(ARM_SCOPE)
 
 
@@ -94,11 +95,12 @@ def test_workload_identity_assertion_signed_by_a_federated_key(sandbox: SandboxH
     good = ClientAssertionCredential(
         sandbox.tenant_id, app_id, lambda: _assertion(key, issuer, subject), **options
     )
-    assert _claims(good.get_token(ARM_SCOPE).token)["oid"] == object_id
+    with good:
+        assert _claims(good.get_token(ARM_SCOPE).token)["oid"] == object_id
     other_subject = ClientAssertionCredential(
         sandbox.tenant_id, app_id, lambda: _assertion(key, issuer, "repo:evil/x"), **options
     )
-    with pytest.raises(ClientAuthenticationError, match="AADSTS70021"):
+    with other_subject, pytest.raises(ClientAuthenticationError, match="AADSTS70021"):
         other_subject.get_token(ARM_SCOPE)
 
 
