@@ -99,6 +99,17 @@ def _check_diagnostics(result: Plan, expected: list[dict[str, Any]]) -> None:
     assert len(result.errors) == len(errors), f"errors differ; got:\n{shown}"
 
 
+def _check_order(result: Plan) -> None:
+    """Every dependency is in the plan, before its dependent; addresses are unique."""
+    seen: set[str] = set()
+    addresses = {c.address for c in result.changes}
+    assert len(addresses) == len(result.changes), "duplicate addresses"
+    for change in result.changes:
+        for dependency in change.depends_on:
+            assert dependency in seen, f"{change.address} needs {dependency}, not before it"
+        seen.add(change.address)
+
+
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_case(path: Path) -> None:
     case = yaml.safe_load(path.read_text())
@@ -111,6 +122,7 @@ def test_case(path: Path) -> None:
     if "status" in expect:
         assert [t.status for t in result.targets] == expect["status"]
     assert result.destroys_trust is expect.get("destroysTrust", False)
+    _check_order(result)
     # the planner is deterministic and its output is plain data
     again = plan(docs, build_live(case, docs), build_rules(case))
     assert again == result
