@@ -5,6 +5,7 @@ request, so data-plane scopes follow the role assignments made through ARM."""
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 from aiohttp import web
@@ -113,16 +114,34 @@ def require_bearer(
             headers=_www_authenticate(sandbox, "missing 'Authorization' header"),
         )
     try:
-        claims = jwt.verify(
-            token.strip(),
-            sandbox.signing_key.public_key(),
-            audiences=jwt.audience_set(*audiences),
-        )
+        claims = _verified(sandbox, token.strip(), audiences)
     except jwt.TokenInvalid as error:
         raise _token_error(sandbox, token.strip(), str(error)) from None
     if str(claims.get("oid", "")) not in sandbox.store.section("principals"):
         raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
     request[CLAIMS_KEY] = claims
+    return claims
+
+
+_VERIFIED: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+_VERIFIED_MAX = 2048
+
+
+def _verified(sandbox: Sandbox, token: str, audiences: tuple[str, ...]) -> dict[str, Any]:
+    """Signature checks are the costliest part of a request: a token verified once is
+    remembered (its lifetime is still checked on every use)."""
+    key = (token, audiences)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = jwt.verify(
+            token, sandbox.signing_key.public_key(), audiences=jwt.audience_set(*audiences)
+        )
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = claims
+    elif time.time() > float(claims["exp"]) + jwt.CLOCK_SKEW_SECONDS:
+        del _VERIFIED[key]
+        raise jwt.TokenInvalid("the token is expired")
     return claims
 
 
