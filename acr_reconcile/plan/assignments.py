@@ -16,10 +16,23 @@ from acr_reconcile.plan import names
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.plan.model import Action, Change, Kind, Reason
+from acr_reconcile.plan.rules import ABAC_MODE
 from acr_reconcile.spec.models import SignerSpec
 from acr_reconcile.spec.roles import builtin_role_name, role_definition_guid
 
 DEPRECATED_ROLES = {"6cef56e8-d556-48e5-a04f-b8e64114680f": "AcrImageSigner"}
+# In ABAC repository-permissions mode these registry-wide roles are not honoured.
+ABAC_REPLACEMENTS = {
+    "7f951dda-4ed3-4680-a7ca-43fe172d538d": (
+        "AcrPull",
+        "Container Registry Repository Reader and Container Registry Repository Catalog Lister",
+    ),
+    "8311e382-0749-4cb8-b61a-304f252e45ec": ("AcrPush", "Container Registry Repository Writer"),
+    "c2f4ef07-c644-48eb-af81-4b1b4947fb11": (
+        "AcrDelete",
+        "Container Registry Repository Contributor",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,28 @@ def _resolve(ctx: DocumentContext, index: int, signer: SignerSpec) -> LivePrinci
     return found.principal
 
 
+def _check_role(ctx: DocumentContext, signer: str, guid: str, path: str) -> None:
+    """Roles Azure deprecates, or ignores in the registry's permission mode, are warned about."""
+    if guid in DEPRECATED_ROLES:
+        ctx.warn(
+            ctx.registry_id,
+            f"signer {signer}: {DEPRECATED_ROLES[guid]} is deprecated by Azure and "
+            f"removed with Docker Content Trust on {ctx.rules.trust_removal.isoformat()}",
+            path,
+            "deprecated-role",
+        )
+    abac = ctx.data is not None and ctx.data.registry.role_assignment_mode == ABAC_MODE
+    if abac and guid in ABAC_REPLACEMENTS:
+        role, instead = ABAC_REPLACEMENTS[guid]
+        ctx.warn(
+            ctx.registry_id,
+            f"signer {signer}: {role} is not honoured on a registry in ABAC repository-permissions "
+            f"mode; use {instead}",
+            path,
+            "role-not-honoured-in-abac",
+        )
+
+
 def _wanted(ctx: DocumentContext) -> tuple[list[Wanted], set[str]]:
     """Desired (principal, role) pairs and the set of role GUIDs this spec manages."""
     wanted: list[Wanted] = []
@@ -89,14 +124,7 @@ def _wanted(ctx: DocumentContext) -> tuple[list[Wanted], set[str]]:
                 ctx.error(ctx.registry_id, message + " or {roleDefinitionId: GUID}", path, "role")
                 continue
             managed.add(guid)
-            if guid in DEPRECATED_ROLES:
-                ctx.warn(
-                    ctx.registry_id,
-                    f"signer {signer.name}: {DEPRECATED_ROLES[guid]} is deprecated by Azure and "
-                    f"removed with Docker Content Trust on {ctx.rules.trust_removal.isoformat()}",
-                    path,
-                    "deprecated-role",
-                )
+            _check_role(ctx, signer.name, guid, path)
             if principal is not None:
                 wanted.append(Wanted(signer.name, path, principal, guid))
     return wanted, managed

@@ -10,6 +10,7 @@ from __future__ import annotations
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.spec.models import Sku, TrustStatus
 
+ABAC_MODE = "AbacRepositoryPermissions"
 NOTATION_HINT = "sign with Notary Project (Notation) instead (https://aka.ms/acr/dctdeprecation)"
 
 
@@ -84,7 +85,7 @@ def check_trust_compatibility(ctx: DocumentContext) -> None:
     if ctx.data is None or ctx.doc.spec.registry.content_trust != TrustStatus.ENABLED:
         return
     live = ctx.data.registry
-    if live.role_assignment_mode == "AbacRepositoryPermissions":
+    if live.role_assignment_mode == ABAC_MODE:
         ctx.error(
             ctx.registry_id,
             "the registry uses ABAC repository permissions (AbacRepositoryPermissions), and "
