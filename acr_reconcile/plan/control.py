@@ -1,7 +1,7 @@
 """Control-plane changes of one document: resource group, registry, trust policy.
 
-Immutable or misplaced things (a location, a registry in another resource group, a name
-taken elsewhere) are plan errors, never a delete-and-recreate: a registry holds images and
+Immutable or misplaced things (a group's location, a registry in another resource group, a
+name taken elsewhere) are plan errors, never a delete-and-recreate: a registry holds images and
 signatures that a recreate would lose. Tags are managed only when the spec writes them,
 so a spec that says nothing about tags does not strip tags that policies put there.
 """
@@ -104,17 +104,6 @@ def _check_placement(ctx: DocumentContext) -> bool:
             "registry-in-other-resource-group",
         )
         return False
-    if names.normalise_location(live.location) != names.normalise_location(
-        spec.resource_group.location
-    ):
-        ctx.error(
-            live.id,
-            f"registry {live.name} is in {live.location}, the spec's resource group location is "
-            f"{spec.resource_group.location}; a registry cannot move, so fix the spec",
-            "resourceGroup.location",
-            "registry-location-immutable",
-        )
-        return False
     return True
 
 
@@ -148,7 +137,8 @@ def plan_registry(ctx: DocumentContext) -> None:
         action, reason = Action.NOOP, Reason.IN_SYNC
     params = {
         **ctx.base_params(),
-        "location": spec.resource_group.location,
+        # an existing registry keeps its region (it may differ from its group's): never moved
+        "location": ctx.data.registry.location if ctx.data else spec.resource_group.location,
         "sku": after["sku"],
         "admin_user_enabled": after["adminUserEnabled"],
         "tags": {**after["tags"], APPLIED_TAG: desired_fingerprint(ctx.doc)},
