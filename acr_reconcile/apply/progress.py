@@ -78,6 +78,7 @@ class RichProgress:
             task = self._tasks.pop(unit[0].address, None)
             if task is not None:
                 self.progress.remove_task(task)
+                self.progress.refresh()  # else the stale spinner is redrawn under the line
         line = Text(f"{_MARK[result.status]:>7} ", style=style[result.status])
         line.append(f"{_label(unit)} ({result.seconds:.1f}s)")
         if result.note:

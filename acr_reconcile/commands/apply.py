@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from acr_reconcile.commands import plan as plan_command
 
@@ -47,7 +47,12 @@ def _check_destroy(plan: Plan, allowed: bool) -> None:
         )
 
 
-def _confirm(auto_approve: bool) -> bool:
+def _side(args: argparse.Namespace) -> TextIO:
+    """Where messages beside the plan go: stdout with text, stderr beside JSON or markdown."""
+    return sys.stdout if args.output == "text" else sys.stderr
+
+
+def _confirm(auto_approve: bool, stream: TextIO) -> bool:
     from acr_reconcile.errors import ConfigError
 
     if auto_approve:
@@ -57,8 +62,9 @@ def _confirm(auto_approve: bool) -> bool:
             "no prompt without a TTY: review the plan and pass --auto-approve, "
             "or save it with `plan --out FILE` and run `apply FILE`"
         )
-    print("\nDo you want to perform these actions? Only 'yes' will be accepted.")
-    return input("  Enter a value: ").strip() == "yes"
+    print("\nDo you want to perform these actions? Only 'yes' will be accepted.", file=stream)
+    print("  Enter a value: ", end="", file=stream, flush=True)
+    return sys.stdin.readline().strip() == "yes"
 
 
 def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> ApplyResult:
@@ -77,22 +83,24 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
         tag_digest=seams.tag_digest,
     )
     run = runner(ctx)
-    if sys.stdout.isatty():
-        with RichProgress(console.stdout()) as progress:
+    stream = _side(args)
+    if stream.isatty():
+        terminal = console.stdout() if stream is sys.stdout else console.stderr()
+        with RichProgress(terminal) as progress:
             return execute(
                 plan, run, parallelism=args.parallelism, group=group_key, progress=progress
             )
     return execute(
-        plan, run, parallelism=args.parallelism, group=group_key, progress=PlainProgress()
+        plan, run, parallelism=args.parallelism, group=group_key, progress=PlainProgress(stream)
     )
 
 
-def _summary(result: ApplyResult) -> None:
+def _summary(result: ApplyResult, stream: TextIO) -> None:
     from acr_reconcile.apply.executor import Status
 
     done, failed = len(result.of(Status.DONE)), len(result.of(Status.FAILED))
     skipped = len(result.of(Status.SKIPPED))
-    print(f"\nApply finished: {done} done, {failed} failed, {skipped} skipped.")
+    print(f"\nApply finished: {done} done, {failed} failed, {skipped} skipped.", file=stream)
     result.raise_for_failures()
 
 
@@ -111,6 +119,7 @@ def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) ->
     )
     if explanations:
         raise StalePlanError(explanations)
+    plan_command.show(saved.plan, args.output, connection.rules.note)
     return saved.plan
 
 
@@ -125,7 +134,7 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None
     if not plan.has_changes:
         return None
     _check_destroy(plan, args.allow_destroy_trust)
-    if not _confirm(args.auto_approve):
+    if not _confirm(args.auto_approve, _side(args)):
         from acr_reconcile.errors import ConfigError
 
         raise ConfigError("apply cancelled: nothing was changed")
@@ -148,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         if plan is None:  # the rendered plan already said "no changes"
             return plan_command.EXIT_OK
         if not plan.has_changes:
-            print("No changes. Live state matches the saved plan.")
+            print("No changes. Live state matches the saved plan.", file=_side(args))
             return plan_command.EXIT_OK
-        _summary(_execute(plan, connection, args))
+        _summary(_execute(plan, connection, args), _side(args))
     return plan_command.EXIT_OK
