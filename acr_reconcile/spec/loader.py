@@ -19,7 +19,7 @@ from acr_reconcile.errors import SpecError, SpecIssue
 from acr_reconcile.spec.document import Location, SpecDocument
 from acr_reconcile.spec.fleet import fleet_issues
 from acr_reconcile.spec.messages import UNION_TAGS, message_for
-from acr_reconcile.spec.models import RegistryTrustSpec
+from acr_reconcile.spec.models import API_VERSION, RegistryTrustSpec
 from acr_reconcile.spec.yamlsafe import Mark, ParsedDocument, join, parse, position_mark
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -85,8 +85,20 @@ def _files_below(directory: Path) -> list[Path]:
     return sorted(result)
 
 
+def _one_line(text: str) -> str:
+    """Escape line breaks and control characters a key or value may carry into a message."""
+    return (
+        text
+        if text.isprintable()
+        else "".join(
+            c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+        )
+    )
+
+
 def _issue(file: str, path: str, message: str, mark: Mark = _FILE_START) -> SpecIssue:
-    return SpecIssue(file, mark.line, mark.column, path, message)
+    """One issue, kept to one line so each starts with FILE:LINE:COL."""
+    return SpecIssue(_one_line(file), mark.line, mark.column, _one_line(path), _one_line(message))
 
 
 def _load_file(name: str, path: Path, issues: list[SpecIssue]) -> list[SpecDocument]:
@@ -104,6 +116,9 @@ def _decode(name: str, data: bytes, issues: list[SpecIssue]) -> str | None:
     """The file as text, refusing what is too large, binary or not UTF-8."""
     if len(data) > MAX_FILE_BYTES:
         issues.append(_issue(name, "", f"file is larger than {MAX_FILE_BYTES} bytes; split it"))
+        return None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        issues.append(_issue(name, "", "the file is UTF-16; save it as UTF-8"))
         return None
     nul = data.find(b"\0")
     if nul >= 0:
@@ -148,6 +163,13 @@ def _validate(doc: ParsedDocument, name: str, issues: list[SpecIssue]) -> SpecDo
     if not isinstance(doc.value, dict):
         message = "a spec document must be a mapping (apiVersion, kind, subscriptionId, ...)"
         issues.append(_issue(name, "", message, doc.start))
+        return None
+    version = doc.value.get("apiVersion")
+    if isinstance(version, str) and version != API_VERSION:
+        # Another format (or version): checking it against v1 fields would only add noise.
+        message = f"apiVersion must be {API_VERSION}; got {version!r} (not a spec of this format)"
+        mark = doc.places.get("apiVersion", doc.start)
+        issues.append(_issue(name, "apiVersion", message, mark))
         return None
     try:
         spec = RegistryTrustSpec.model_validate(doc.value)

@@ -9,6 +9,7 @@ rule in their message; cross-field rules point at the exact field that breaks th
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
@@ -191,11 +192,12 @@ RoleRef = str | RoleDefinitionRef
 
 def _builtin_role(value: str) -> str:
     if value not in BUILTIN_ROLES:
-        known = ", ".join(BUILTIN_ROLES)
+        near = difflib.get_close_matches(value, list(BUILTIN_ROLES), n=1, cutoff=0.6)
+        known = f"did you mean {near[0]}?" if near else f"use one of {', '.join(BUILTIN_ROLES)}"
         raise PydanticCustomError(
             "role_name",
-            f"{value!r} is not a built-in registry role; use one of {known}, "
-            "or {roleDefinitionId: GUID} for another role",
+            f"{value!r} is not a built-in registry role; {known} "
+            "(or {roleDefinitionId: GUID} for another role)",
         )
     return value
 
@@ -269,6 +271,19 @@ class ImageSpec(_Model):
     digest: Sha256Digest | None = Field(
         default=None, description="Pin: every tag must point at this manifest digest."
     )
+
+    @field_validator("digest")
+    @classmethod
+    def _agrees_with_source(cls, digest: str | None, info: ValidationInfo) -> str | None:
+        source = info.data.get("source")
+        pinned = source.rpartition("@")[2] if isinstance(source, str) and "@" in source else None
+        if digest is not None and pinned is not None and pinned.lower() != digest:
+            raise PydanticCustomError(
+                "digest_mismatch",
+                f"the digest differs from the one in source ({pinned}); an import keeps the "
+                "source digest, so the tags could never match this pin",
+            )
+        return digest
 
 
 class RegistryTrustSpec(_Model):

@@ -66,11 +66,21 @@ signers = st.lists(
     max_size=3,
     unique_by=(_label, _identity),
 )
+
+
+def _consistent_pin(image: dict[str, Any]) -> dict[str, Any]:
+    """A pin must equal the digest a source names (an import keeps the source digest)."""
+    source = image.get("source", "")
+    if "@" in source and "digest" in image:
+        image["digest"] = source.rpartition("@")[2]
+    return image
+
+
 images = st.lists(
     st.fixed_dictionaries(
         {"repository": repositories, "tags": st.lists(image_tags, min_size=1, max_size=3)},
         optional={"sign": st.booleans(), "source": sources(), "digest": digests},
-    ),
+    ).map(_consistent_pin),
     max_size=3,
     unique_by=lambda i: i["repository"],
 )

@@ -162,3 +162,10 @@ def test_syntax_error_after_a_valid_document_keeps_earlier_problems() -> None:
     issues = _issues(text)
     assert issues[0].startswith("spec.yaml:8:9: registry.name: ")
     assert issues[1].startswith("spec.yaml:20:1: YAML syntax: ")
+
+
+def test_line_breaks_in_keys_and_values_stay_escaped() -> None:
+    text = VALID.replace("  sku: Premium\n", '  sku: Premium\n  "a\\nb": "x\\ny"\n')
+    (issue,) = _issues(text)
+    assert issue.startswith("spec.yaml:10:3: registry.a\\nb: unknown field 'a\\nb'")
+    assert "\n" not in issue
