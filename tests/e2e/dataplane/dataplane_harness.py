@@ -87,6 +87,7 @@ class DataPlaneHarness:
     def __init__(self, state_dir: Path, ca_cert: Path, ca_key: Path) -> None:
         self.state_dir = state_dir
         self.ca_cert = ca_cert
+        self.ca_key = ca_key
         self.directory = FakeDirectory()
         self.plane = create_dataplane(
             DataPlaneConfig(str(state_dir), ca_cert.read_text(), str(ca_key))

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,7 +18,8 @@ from dataplane_harness import DataPlaneHarness, run_notary
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.registry import MANIFEST_MEDIA_TYPES, AcrTokenSource, RegistryClient
 from acr_reconcile.sandbox.contracts import ImportFailed
-from acr_reconcile.sandbox.dataplane.pki import create_ca
+from acr_reconcile.sandbox.dataplane.backends import free_port
+from acr_reconcile.sandbox.dataplane.pki import create_ca, issue
 from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
 
 pytestmark = pytest.mark.e2e
@@ -158,6 +164,20 @@ def test_import_copies_images_and_manifest_lists_between_registries(
         )
 
 
+def _wait_gone(pid: int) -> None:
+    """Gone, or a zombie (exited; its parent just has not collected it yet)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state == "Z":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} is still running")
+
+
 def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
     tmp_path: Path,
 ) -> None:
@@ -169,10 +189,24 @@ def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
         first.directory.grant(sp, record.id, ACR_PUSH)
         assert {p.detail for p in first.plane.status() if "restartreg (" in p.name} >= {"on demand"}
         digest = _client(first, login_server, sp.object_id).push_test_image("app", "v1", "r")
-        running = [p for p in first.plane.status() if "docker-registry" in p.name]
-        assert running and running[0].healthy and running[0].detail.startswith("pid ")
+        running = [
+            p for p in first.plane.status() if "restartreg (" in p.name and "pid" in p.detail
+        ]
+        assert len(running) == 2 and all(p.healthy for p in running)
+        pids = [int(p.detail.split()[1].rstrip(",")) for p in running]
+
+        os.kill(pids[0], signal.SIGKILL)  # a crashed backend is restarted by the next request
+        _wait_gone(pids[0])
+        deadline = time.monotonic() + 10
+        while all(p.healthy for p in first.plane.status() if "restartreg (" in p.name):
+            assert time.monotonic() < deadline, "status never noticed the crashed backend"
+            time.sleep(0.05)
+        ref = _client(first, login_server, sp.object_id).manifest("app", "v1")
+        assert ref is not None and ref.digest == digest
     finally:
         first.close()
+    for pid in pids[1:]:
+        _wait_gone(pid)  # stopping the data plane leaves no server behind
 
     second = DataPlaneHarness(tmp_path / "state", ca_cert, ca_key)
     try:
@@ -190,3 +224,77 @@ def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
         assert not [p for p in second.plane.status() if "restartreg" in p.name]
     finally:
         second.close()
+
+
+@pytest.fixture
+def plain_registry(dataplane: DataPlaneHarness, tmp_path: Path) -> Iterator[str]:
+    """A docker-registry on loopback with no auth, like a local mirror a user imports from."""
+    pair = issue(
+        tmp_path,
+        "tls",
+        ca_cert=str(dataplane.ca_cert),
+        ca_key_path=str(dataplane.ca_key),
+        common_name="plain",
+        server=True,
+    )
+    port = free_port("127.0.0.1")
+    config = {
+        "version": "0.1",
+        "storage": {"filesystem": {"rootdirectory": str(tmp_path / "data")}},
+        "http": {
+            "addr": f"127.0.0.1:{port}",
+            "tls": {"certificate": str(pair.cert_path), "key": str(pair.key_path)},
+        },
+    }
+    (tmp_path / "config.yml").write_text(json.dumps(config))
+    with (tmp_path / "log").open("wb") as log:
+        proc = subprocess.Popen(
+            ["docker-registry", "serve", str(tmp_path / "config.yml")],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(
+                    f"https://127.0.0.1:{port}/v2/", verify=str(dataplane.ca_cert), timeout=2
+                )
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+class _Anonymous:
+    def access_token(self, *, realm: str, service: str, scopes: Sequence[str]) -> str:
+        raise AssertionError("a registry without auth never challenges")
+
+
+def test_import_from_a_registry_url_on_loopback(
+    dataplane: DataPlaneHarness, plain_registry: str
+) -> None:
+    dst_rec, dst_ls = dataplane.create_registry("importurl")
+    mirror = RegistryClient(plain_registry, _Anonymous(), verify=str(dataplane.ca_cert))
+    digest = mirror.push_test_image("library/busybox", "1.36", "mirror")
+
+    dataplane.run(
+        dataplane.plane.import_image(
+            dst_rec,
+            source_login_server=f"https://{plain_registry}",
+            source_image="library/busybox:1.36",
+            target_tags=["busybox:1.36"],
+            force=False,
+        )
+    )
+
+    sp = dataplane.directory.add_principal("url-reader", "secret-u")
+    dataplane.directory.grant(sp, dst_rec.id, ACR_PULL)
+    ref = _client(dataplane, dst_ls, sp.object_id).manifest("busybox", "1.36")
+    assert ref is not None and ref.digest == digest
