@@ -8,6 +8,7 @@ functions and the reasons (drift vs spec-changed vs missing) are decided in one 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from acr_reconcile.errors import Diagnostic
@@ -57,12 +58,17 @@ class DocumentContext:
     def login_server(self) -> str | None:
         return self.data.registry.login_server if self.data is not None else None
 
+    @cached_property
+    def desired(self) -> str:
+        """The document's desired-state hash (computed once: every change asks)."""
+        return desired_fingerprint(self.doc)
+
     @property
     def applied(self) -> bool:
         """True when the registry says this exact document was the last one applied."""
         if self.data is None:
             return False
-        return self.data.registry.tags.get(APPLIED_TAG) == desired_fingerprint(self.doc)
+        return self.data.registry.tags.get(APPLIED_TAG) == self.desired
 
     def absent_reason(self) -> Reason:
         """Why an absent thing is planned: removed out of band (drift) or never made (missing)."""

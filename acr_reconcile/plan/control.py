@@ -14,7 +14,7 @@ from acr_reconcile.live.state import LiveResourceGroup
 from acr_reconcile.plan import names, rules
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
-from acr_reconcile.plan.fingerprint import APPLIED_TAG, desired_fingerprint
+from acr_reconcile.plan.fingerprint import APPLIED_TAG
 from acr_reconcile.plan.model import Action, Change, Kind, Reason
 from acr_reconcile.spec.models import TrustStatus
 
@@ -141,7 +141,7 @@ def plan_registry(ctx: DocumentContext) -> None:
         "location": ctx.data.registry.location if ctx.data else spec.resource_group.location,
         "sku": after["sku"],
         "admin_user_enabled": after["adminUserEnabled"],
-        "tags": {**after["tags"], APPLIED_TAG: desired_fingerprint(ctx.doc)},
+        "tags": {**after["tags"], APPLIED_TAG: ctx.desired},
     }
     ctx.add(
         Change(

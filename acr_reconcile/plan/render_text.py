@@ -118,10 +118,8 @@ def summary_table(targets: Iterable[TargetSummary], *, color: bool = False) -> T
     return table
 
 
-def render_text(plan: Plan, *, color: bool = False, show_unchanged: bool = False) -> str:
-    """The whole plan as text; ANSI colours only when ``color`` is true."""
-    out = io.StringIO()
-    console = Console(
+def _console(out: io.StringIO, color: bool) -> Console:
+    return Console(
         file=out,
         width=_WIDTH,
         force_terminal=color,
@@ -131,14 +129,22 @@ def render_text(plan: Plan, *, color: bool = False, show_unchanged: bool = False
         emoji=False,
         soft_wrap=True,
     )
-    for line in _target_lines(plan, show_unchanged):
-        console.print(line)
-    for line in _diagnostic_lines(plan.diagnostics):
-        console.print(line)
+
+
+def render_text(plan: Plan, *, color: bool = False, show_unchanged: bool = False) -> str:
+    """The whole plan as text; ANSI colours only when ``color`` is true."""
+    lines = list(_target_lines(plan, show_unchanged))
+    lines += _diagnostic_lines(plan.diagnostics)
     if plan.diagnostics:
-        console.print()
-    for line in _closing_lines(plan):
-        console.print(line)
+        lines.append(Text(""))
+    lines += _closing_lines(plan)
+    out = io.StringIO()
+    console = _console(out, color)
+    # the body in one go: per-line printing through rich is most of the cost on a large fleet
+    if color:
+        console.print(Text("\n").join(lines))
+    else:
+        out.write("".join(f"{t.plain}\n" for t in lines))
     if len(plan.targets) > 1:
         console.print()
         console.print(summary_table(plan.targets, color=color))
