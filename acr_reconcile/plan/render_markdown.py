@@ -17,6 +17,7 @@ from acr_reconcile.plan.grouping import SHOWN, group_diagnostics
 from acr_reconcile.plan.model import Action, Change, Plan, TargetSummary
 from acr_reconcile.plan.names import target_key
 
+COMMENT_LIMIT = 60_000  # GitHub's limit is 65,536 characters; keep a margin for wrappers
 _DIFF_GLYPH = {Action.CREATE: "+", Action.UPDATE: "!", Action.DELETE: "-", Action.NOOP: " "}
 
 
@@ -89,22 +90,48 @@ def _table(plan: Plan) -> list[str]:
     return lines
 
 
-def render_markdown(plan: Plan) -> str:
-    """A self-contained markdown comment: verdict, findings, per-registry details, table."""
-    lines = ["### acr-reconcile plan", "", _verdict(plan), ""]
-    if plan.destroys_trust:
+def _sections(plan: Plan, budget: int) -> list[str]:
+    """Per-registry details while they fit ``budget`` characters; then say what was left out."""
+    lines: list[str] = []
+    left_out = 0
+    for target in plan.targets:
+        key = target_key(target.subscription_id, target.registry)
+        changes = [c for c in plan.pending if c.target == key]
+        if not changes:
+            continue
+        section = _section(target, changes)
+        size = sum(len(line) + 1 for line in section)
+        if left_out or size > budget:
+            left_out += 1
+            continue
+        budget -= size
+        lines += section
+    if left_out:
         lines += [
+            f"_Details of {left_out} more registries are left out to fit a comment; "
+            "`plan --output json` has them all._",
+            "",
+        ]
+    return lines
+
+
+def render_markdown(plan: Plan, *, max_chars: int = COMMENT_LIMIT) -> str:
+    """A self-contained markdown comment: verdict, findings, per-registry details, table.
+
+    GitHub refuses comments over 65,536 characters, so details that do not fit within
+    ``max_chars`` are left out (the verdict, findings and table always stay).
+    """
+    head = ["### acr-reconcile plan", "", _verdict(plan), ""]
+    if plan.destroys_trust:
+        head += [
             "> [!CAUTION]",
             "> This plan disables content trust, which deletes every signature for good; "
             "apply needs `--allow-destroy-trust`.",
             "",
         ]
     if plan.diagnostics:
-        lines += [*_diagnostics(plan.diagnostics), ""]
-    for target in plan.targets:
-        key = target_key(target.subscription_id, target.registry)
-        changes = [c for c in plan.pending if c.target == key]
-        if changes:
-            lines += _section(target, changes)
-    lines += _table(plan)
+        head += [*_diagnostics(plan.diagnostics), ""]
+    table = _table(plan)
+    fixed = sum(len(line) + 1 for line in head + table) + 200  # room for the left-out note
+    lines = head + _sections(plan, max_chars - fixed) + table
     return "\n".join(lines) + "\n"

@@ -183,3 +183,13 @@ def test_documented_example_follows_the_schema() -> None:
     doc = (Path(__file__).parents[3] / "docs" / "plan-json.md").read_text(encoding="utf-8")
     example = doc.split("```json\n", 1)[1].split("```", 1)[0]
     jsonschema.validate(json.loads(example), SCHEMA)
+
+
+def test_markdown_stays_within_a_comment_and_says_what_it_left_out() -> None:
+    fleet = _fleet_plan()
+    full = render_markdown(fleet)
+    small = render_markdown(fleet, max_chars=len(full) - 200)
+    assert len(small) < len(full)
+    assert small.count("<details>") == 1
+    assert "_Details of 1 more registries are left out to fit a comment" in small
+    assert "| registryalpha |" in small and "| registrydavid |" in small
