@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken
-from dataplane_harness import DataPlaneHarness
 
 from acr_reconcile.sandbox.dataplane.pki import create_ca
+from tests.e2e.dataplane.dataplane_harness import DataPlaneHarness
 
 BINARIES = ("docker-registry", "notary-server", "notary")
-
-
-class BearerCredential:
-    """Hands out one fixed Entra-style token: the data plane's own tests stand in for Entra."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(self._token, int(time.time()) + 3600)
 
 
 @pytest.fixture(scope="session")

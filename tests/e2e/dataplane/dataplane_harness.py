@@ -12,10 +12,13 @@ import base64
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from azure.core.credentials import AccessToken
 
 from acr_reconcile.sandbox.contracts import DataPlaneConfig, RegistryRecord, SandboxPrincipal
 from acr_reconcile.sandbox.dataplane import create_dataplane
@@ -133,3 +136,13 @@ def run_notary(
     return subprocess.run(
         argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
     )
+
+
+class BearerCredential:
+    """Hands out one fixed Entra-style token: the data plane's own tests stand in for Entra."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import BearerCredential
-from dataplane_harness import DataPlaneHarness, run_notary
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
 from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+from tests.e2e.dataplane.dataplane_harness import BearerCredential, DataPlaneHarness, run_notary
 
 pytestmark = pytest.mark.e2e
 

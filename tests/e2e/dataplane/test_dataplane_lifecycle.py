@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import BearerCredential
-from dataplane_harness import DataPlaneHarness, run_notary
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.registry import MANIFEST_MEDIA_TYPES, AcrTokenSource, RegistryClient
@@ -21,6 +19,7 @@ from acr_reconcile.sandbox.contracts import ImportFailed
 from acr_reconcile.sandbox.dataplane.backends import free_port
 from acr_reconcile.sandbox.dataplane.pki import create_ca, issue
 from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+from tests.e2e.dataplane.dataplane_harness import BearerCredential, DataPlaneHarness, run_notary
 
 pytestmark = pytest.mark.e2e
 LIST_TYPE = MANIFEST_MEDIA_TYPES[1]
