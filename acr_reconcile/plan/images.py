@@ -21,17 +21,22 @@ from acr_reconcile.spec.models import ImageSpec, TrustStatus
 _CARRIES_TRUST = {TagTrust.SIGNED, TagTrust.STALE}
 
 
+_DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
 def split_source(source: str) -> tuple[str, str]:
     """(registry host, image path) of a reference, the way docker reads it."""
     first, _, rest = source.partition("/")
+    host, path = "docker.io", source
     if rest and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    path = source if "/" in source else f"library/{source}"
-    return "docker.io", path
+        host, path = first, rest
+    if host in _DOCKER_HUB and "/" not in path:
+        path = f"library/{path}"  # official images live under library/ on Docker Hub
+    return ("docker.io" if host in _DOCKER_HUB else host), path
 
 
 def _image_ref(ctx: DocumentContext, repo: str, tag: str) -> str:
-    host = ctx.login_server or f"{ctx.registry_name}"
+    host = ctx.login_server or ctx.registry_name
     return f"{host}/{repo}:{tag}"
 
 
