@@ -66,13 +66,14 @@ class AcrTokenSource:
         self._verify = verify
         self._tenant_id = tenant_id
         self._session = session or requests.Session()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the lock table only
+        self._key_locks: dict[object, threading.Lock] = {}
         self._refresh: dict[str, tuple[str, float]] = {}
         self._access: dict[tuple[str, str, tuple[str, ...]], tuple[str, float]] = {}
 
     def access_token(self, *, realm: str, service: str, scopes: Sequence[str]) -> str:
         key = (realm, service, tuple(sorted(scopes)))
-        with self._lock:
+        with self._locked(key):
             cached = self._access.get(key)
             if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
                 return cached[0]
@@ -80,13 +81,25 @@ class AcrTokenSource:
             self._access[key] = (token, jwt_expiry(token, 300))
             return token
 
+    def _locked(self, key: object) -> threading.Lock:
+        """One lock per cache entry: concurrent callers for one entry fetch once, callers
+        for different registries or scopes do not wait for each other."""
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
     def refresh_token(self, *, realm: str, service: str) -> str:
         """The ACR refresh token for the login server behind ``realm``."""
         parts = urlsplit(realm)
         exchange_url = f"{parts.scheme}://{parts.netloc}/oauth2/exchange"
-        cached = self._refresh.get(exchange_url)
-        if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
-            return cached[0]
+        with self._locked(exchange_url):
+            cached = self._refresh.get(exchange_url)
+            if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
+                return cached[0]
+            token = self._exchange(exchange_url, service)
+            self._refresh[exchange_url] = (token, jwt_expiry(token, 3600))
+            return token
+
+    def _exchange(self, exchange_url: str, service: str) -> str:
         entra = self._credential.get_token(ARM_SCOPE).token
         form = {"grant_type": "access_token", "service": service, "access_token": entra}
         if self._tenant_id:
@@ -95,7 +108,6 @@ class AcrTokenSource:
         token = str(response.get("refresh_token") or "")
         if not token:
             raise RegistryError(f"{exchange_url}: the answer carried no refresh_token")
-        self._refresh[exchange_url] = (token, jwt_expiry(token, 3600))
         return token
 
     def _fetch_access(self, realm: str, service: str, scopes: tuple[str, ...]) -> str:

@@ -60,6 +60,15 @@ class RegistryClient:
         self._session = requests.Session()
         self._known: dict[tuple[str, bool], str] = {}
 
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def request(
         self, method: str, path: str, *, repository: str, write: bool = False, **kw: Any
     ) -> requests.Response:

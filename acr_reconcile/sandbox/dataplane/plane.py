@@ -198,6 +198,8 @@ class SandboxDataPlane:
                     parts.append(PartStatus(f"registry {name} ({label})", True, "on demand"))
                 elif proc.running:
                     detail = f"pid {proc.pid}, 127.0.0.1:{proc.port}"
+                    if label == "notary-server":
+                        detail += ", trust data in memory"
                     parts.append(PartStatus(f"registry {name} ({label})", True, detail))
                 else:
                     parts.append(PartStatus(f"registry {name} ({label})", False, "exited"))

@@ -112,6 +112,7 @@ class DataPlaneHarness:
     def close(self) -> None:
         try:
             self.run(self.plane.stop())
+            self.run(asyncio.sleep(0.05))  # let closed transports release their sockets
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,41 @@ def test_notary_cli_publishes_only_with_image_signer(
         login_server, dataplane.ca_cert, tmp_path / "b", f"{signer.app_id}:wrong", "list", gun
     )
     assert bad.returncode != 0 and "wrong" not in bad.stderr + bad.stdout
+
+
+class CountingSession(requests.Session):
+    """A real session that counts the token-service calls it makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posts: list[str] = []
+
+    def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.posts.append(str(url).rsplit("/", 1)[-1])
+        return super().post(url, *args, **kwargs)
+
+
+def test_tokens_are_cached_and_fetched_once_under_concurrency(dataplane: DataPlaneHarness) -> None:
+    record, login_server = dataplane.create_registry("cachereg")
+    sp = dataplane.directory.add_principal("cache", "secret-c")
+    dataplane.directory.grant(sp, record.id, ACR_PUSH)
+    dataplane.directory.bearers["entra-cache"] = sp.object_id
+    session = CountingSession()
+    source = AcrTokenSource(
+        BearerCredential("entra-cache"), verify=str(dataplane.ca_cert), session=session
+    )
+    client = RegistryClient(login_server, source, verify=str(dataplane.ca_cert))
+    client.push_test_image("app", "v1", "cache")
+    pushes = list(session.posts)
+    assert pushes.count("exchange") == 1
+
+    readers = [
+        RegistryClient(login_server, source, verify=str(dataplane.ca_cert)) for _ in range(8)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        refs = list(pool.map(lambda c: c.manifest("app", "v1"), readers * 3))
+    assert all(r is not None for r in refs)
+    for reader in readers:
+        reader.close()
+    fetched = session.posts[len(pushes) :]
+    assert fetched == []  # the push already fetched the pull-scope token: every reader reuses it
