@@ -45,6 +45,13 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="exit 2 when changes are pending (0 in sync, 1 error)",
     )
+    p.add_argument(
+        "--fail-on",
+        choices=("any", "drift"),
+        default="any",
+        help="with --detailed-exitcode: exit 2 for any pending change (default), or only "
+        "when live state drifted from what was applied (spec changes then exit 0)",
+    )
     p.add_argument("--out", metavar="FILE", help="save the plan (for `apply FILE`)")
     add_common(p)
     p.set_defaults(run=run)
@@ -139,6 +146,14 @@ def run(args: argparse.Namespace) -> int:
         from acr_reconcile.plan.planfile import write_plan
 
         write_plan(args.out, plan, planned.documents)
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and _fails(plan, args.fail_on):
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def _fails(plan: Plan, fail_on: str) -> bool:
+    from acr_reconcile.plan.model import Reason
+
+    if fail_on == "drift":
+        return any(change.reason is Reason.DRIFT for change in plan.pending)
+    return plan.has_changes

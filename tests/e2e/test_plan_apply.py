@@ -127,6 +127,20 @@ def test_out_of_band_drift_is_reported_read_only_and_apply_converges(
     assert len(acr_assignments(sandbox)) == 2
 
 
+def test_fail_on_drift_ignores_spec_changes_but_not_drift(
+    converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    spec = tmp_path / "admin.yaml"
+    spec.write_text(
+        walkthrough.spec.read_text().replace("adminUserEnabled: false", "adminUserEnabled: true")
+    )
+    assert converged("plan", spec, "--detailed-exitcode").code == 2
+    assert converged("plan", spec, "--detailed-exitcode", "--fail-on", "drift").code == 0
+    _delete_push_role(sandbox)
+    drifted = converged("plan", walkthrough.spec, "--detailed-exitcode", "--fail-on", "drift")
+    assert drifted.code == 2, drifted.text
+
+
 def test_apply_without_a_tty_and_without_auto_approve_changes_nothing(
     converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle
 ) -> None:
