@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -297,3 +298,28 @@ def test_import_from_a_registry_url_on_loopback(
     dataplane.directory.grant(sp, dst_rec.id, ACR_PULL)
     ref = _client(dataplane, dst_ls, sp.object_id).manifest("busybox", "1.36")
     assert ref is not None and ref.digest == digest
+
+
+def test_chunked_uploads_stream_through_the_login_server(dataplane: DataPlaneHarness) -> None:
+    record, login_server = dataplane.create_registry("chunkreg")
+    sp = dataplane.directory.add_principal("chunky", "secret-k")
+    dataplane.directory.grant(sp, record.id, ACR_PUSH)
+    blob = os.urandom(3 * 1024 * 1024 + 17)
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    with _client(dataplane, login_server, sp.object_id) as client:
+        start = client.request("POST", "/v2/big/blobs/uploads/", repository="big", write=True)
+        assert start.status_code == 202
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked, as docker does
+            for offset in range(0, len(blob), 256 * 1024):
+                yield blob[offset : offset + 256 * 1024]
+
+        patch = client.request(
+            "PATCH", start.headers["Location"], repository="big", write=True, data=chunks()
+        )
+        assert patch.status_code == 202, patch.text
+        location = patch.headers["Location"]
+        sep = "&" if "?" in location else "?"
+        put = client.request("PUT", f"{location}{sep}digest={digest}", repository="big", write=True)
+        assert put.status_code == 201, put.text
+        assert client.blob("big", digest) == blob
