@@ -173,9 +173,13 @@ def test_saved_plan_applies_exactly_when_fresh_and_is_refused_when_stale(
 ) -> None:
     _enable_admin_user(sandbox)
     saved = tmp_path / "fresh.plan"
-    assert converged("plan", walkthrough.spec, "--out", saved).code == 0
+    planned = converged("plan", walkthrough.spec, "--out", saved)
+    assert planned.code == 0
     applied = converged("apply", saved)
     assert applied.code == 0, applied.text
+    secrets = [v for k, v in walkthrough.env.items() if "SECRET" in k or "PASSPHRASE" in k]
+    for text in (saved.read_text(), planned.text, applied.text):
+        assert not any(secret in text for secret in secrets)
     assert converged("plan", walkthrough.spec, "--detailed-exitcode").code == 0
 
     _enable_admin_user(sandbox)
