@@ -128,9 +128,9 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None
 
     documents = plan_command.load_documents(args.spec, args.shard)
     plan = plan_command.plan_documents(documents, connection, args.parallelism).plan
-    plan_command.show(plan, args.output, connection.rules.note)
-    if plan.errors:
+    if plan.errors:  # shown once, as the error; nothing is applied
         raise PlanError(list(plan.errors))
+    plan_command.show(plan, args.output, connection.rules.note)
     if not plan.has_changes:
         return None
     _check_destroy(plan, args.allow_destroy_trust)
