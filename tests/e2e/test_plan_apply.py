@@ -152,6 +152,44 @@ def test_apply_without_a_tty_and_without_auto_approve_changes_nothing(
     assert writes(sandbox.requests()) == []
 
 
+def _apply_on_a_tty(walkthrough: Walkthrough, answer: str) -> tuple[int, str]:
+    """`apply SPEC` as a subprocess whose stdin is a terminal, answering the prompt."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "acr_reconcile", "apply", str(walkthrough.spec)],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=os.environ | walkthrough.env,
+            text=True,
+        )
+        os.write(controller, f"{answer}\n".encode())
+        out, _ = process.communicate(timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    return process.returncode, out
+
+
+@pytest.mark.parametrize(("answer", "code"), [("no", 1), ("yes", 0)])
+def test_apply_on_a_tty_asks_and_only_yes_applies(
+    answer: str, code: int, converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle
+) -> None:
+    _enable_admin_user(sandbox)
+    sandbox.clear_requests()
+    returned, out = _apply_on_a_tty(walkthrough, answer)
+    assert returned == code, out
+    assert "Only 'yes' will be accepted" in out
+    changed = writes(sandbox.requests())
+    assert (changed == []) is (answer == "no"), changed
+
+
 def test_disabling_trust_needs_allow_destroy_trust(
     converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
