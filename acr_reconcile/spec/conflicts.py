@@ -10,10 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 from acr_reconcile.spec.roles import role_definition_guid
 
 if TYPE_CHECKING:
-    from acr_reconcile.spec.models import ImageSpec, Problem, RoleRef, SignerSpec
+    from acr_reconcile.spec.models import ImageSpec, RoleRef, SignerSpec
+
+Problem = tuple[tuple[str | int, ...], str, str]  # (location below the model, rule, message)
+
+
+def raise_at(model: str, problems: Sequence[Problem]) -> None:
+    """Raise every cross-field problem at once, each at the field it is about."""
+    if problems:
+        details = [
+            InitErrorDetails(type=PydanticCustomError(rule, message), loc=loc, input=None)
+            for loc, rule, message in problems
+        ]
+        raise ValidationError.from_exception_data(model, details)
 
 
 def role_conflicts(roles: Sequence[RoleRef]) -> list[Problem]:

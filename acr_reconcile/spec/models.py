@@ -10,7 +10,6 @@ rule in their message; cross-field rules point at the exact field that breaks th
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,18 +20,17 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
+from acr_reconcile.spec.conflicts import image_conflicts, raise_at, role_conflicts, signer_conflicts
 from acr_reconcile.spec.roles import BUILTIN_ROLES
 from acr_reconcile.spec.rules import (
-    TAG_KEY_PATTERN,
     DisplayName,
     Guid,
     ImageReference,
@@ -43,13 +41,11 @@ from acr_reconcile.spec.rules import (
     Repository,
     ResourceGroupName,
     Sha256Digest,
-    TagKey,
-    TagValue,
+    Tags,
 )
 
 API_VERSION = "acr-reconcile/v1"
 KIND = "RegistryTrust"
-MAX_TAGS = 50
 # Names of the union branches of a role; the loader drops them from error paths.
 ROLE_NAME_TAG = "builtin role"
 ROLE_ID_TAG = "role definition"
@@ -64,34 +60,6 @@ class _Model(BaseModel):
         str_strip_whitespace=False,
         strict=True,
     )
-
-
-Problem = tuple[tuple[str | int, ...], str, str]  # (location below the model, rule, message)
-
-
-def _raise_at(model: str, problems: Sequence[Problem]) -> None:
-    """Raise every cross-field problem at once, each at the field it is about."""
-    if problems:
-        details = [
-            InitErrorDetails(type=PydanticCustomError(rule, message), loc=loc, input=None)
-            for loc, rule, message in problems
-        ]
-        raise ValidationError.from_exception_data(model, details)
-
-
-Tags = Annotated[
-    dict[TagKey, TagValue],
-    Field(max_length=MAX_TAGS),
-    WithJsonSchema(
-        {
-            "type": "object",
-            "description": f"Azure tags: at most {MAX_TAGS}; string keys and values.",
-            "maxProperties": MAX_TAGS,
-            "propertyNames": {"pattern": TAG_KEY_PATTERN, "minLength": 1, "maxLength": 512},
-            "additionalProperties": {"type": "string", "maxLength": 256},
-        }
-    ),
-]
 
 
 class Sku(StrEnum):
@@ -242,9 +210,7 @@ class SignerSpec(_Model):
     @field_validator("roles")
     @classmethod
     def _each_role_once(cls, roles: list[RoleRef]) -> list[RoleRef]:
-        from acr_reconcile.spec.conflicts import role_conflicts
-
-        _raise_at("SignerSpec.roles", role_conflicts(roles))
+        raise_at("SignerSpec.roles", role_conflicts(roles))
         return roles
 
 
@@ -325,15 +291,11 @@ class RegistryTrustSpec(_Model):
     @field_validator("signers")
     @classmethod
     def _each_principal_once(cls, signers: list[SignerSpec]) -> list[SignerSpec]:
-        from acr_reconcile.spec.conflicts import signer_conflicts
-
-        _raise_at("RegistryTrustSpec.signers", signer_conflicts(signers))
+        raise_at("RegistryTrustSpec.signers", signer_conflicts(signers))
         return signers
 
     @field_validator("images")
     @classmethod
     def _each_tag_once(cls, images: list[ImageSpec]) -> list[ImageSpec]:
-        from acr_reconcile.spec.conflicts import image_conflicts
-
-        _raise_at("RegistryTrustSpec.images", image_conflicts(images))
+        raise_at("RegistryTrustSpec.images", image_conflicts(images))
         return images

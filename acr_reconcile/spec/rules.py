@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from acr_reconcile.spec.regions import closest_regions, normalise_region
@@ -195,3 +195,18 @@ ImageReference = Annotated[
 ]
 Label = Annotated[str, AfterValidator(_text(128)), _schema(minLength=1, maxLength=128)]
 DisplayName = Annotated[str, AfterValidator(_text(256)), _schema(minLength=1, maxLength=256)]
+
+MAX_TAGS = 50
+Tags = Annotated[
+    dict[TagKey, TagValue],
+    Field(max_length=MAX_TAGS),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": f"Azure tags: at most {MAX_TAGS}; string keys and values.",
+            "maxProperties": MAX_TAGS,
+            "propertyNames": {"pattern": TAG_KEY_PATTERN, "minLength": 1, "maxLength": 512},
+            "additionalProperties": {"type": "string", "maxLength": 256},
+        }
+    ),
+]
