@@ -103,7 +103,7 @@ def _check(result: Plan) -> None:
     assert result.destroys_trust == destroys
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_case())
 def test_planner_invariants(case: dict[str, Any]) -> None:
     docs = build_documents(case, "generated.yaml")
