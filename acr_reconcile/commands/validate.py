@@ -1,7 +1,9 @@
 """`acr-reconcile validate SPEC...`: spec checks only, no network, no Azure SDK.
 
 Meant as the first gate in a pull request: it either confirms every document or raises
-one SpecError listing every problem as ``FILE:LINE:COL: field.path: message``.
+one SpecError listing every problem as ``FILE:LINE:COL: field.path: message``. With
+``--output github`` the problems are also printed as workflow commands, which GitHub shows
+on the spec lines of the pull request.
 """
 
 from __future__ import annotations
@@ -18,14 +20,28 @@ def add_parser(sub: Any) -> None:
         "without touching Azure. Exit 0 when all are valid, 1 otherwise.",
     )
     p.add_argument("specs", nargs="+", metavar="SPEC", help="spec file or directory")
+    p.add_argument(
+        "--output",
+        choices=("text", "github"),
+        default="text",
+        help="github: also print each problem as a GitHub Actions ::error annotation",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from acr_reconcile.console import stdout
+    from acr_reconcile.errors import SpecError
     from acr_reconcile.spec.loader import load_paths
 
-    documents = load_paths(args.specs)
+    try:
+        documents = load_paths(args.specs)
+    except SpecError as error:
+        if args.output == "github":
+            from acr_reconcile.spec.annotations import github_annotations
+
+            print("\n".join(github_annotations(error.issues)), flush=True)
+        raise
     files = len({d.file for d in documents})
     stdout().print(f"{len(documents)} document(s) in {files} file(s) valid")
     return 0

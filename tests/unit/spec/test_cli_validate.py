@@ -56,3 +56,23 @@ def test_spec_commands_import_nothing_heavy_until_run() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_github_output_annotates_each_problem_on_its_line(tmp_path: Path, cli: Cli) -> None:
+    spec = tmp_path / "a,b.yaml"
+    spec.write_text(
+        VALID.replace("  location: westeurope\n", "  location: westeurope\n  tags: {'50%': x}\n")
+    )
+    run = cli("validate", "--output", "github", str(spec))
+    assert run.code == 1
+    file = str(spec).replace(",", "%2C")
+    assert run.out.splitlines() == [
+        f"::error file={file},line=7,col=10,title=acr-reconcile%3A resourceGroup.tags.50%25::"
+        "an Azure tag name must be 1-512 characters without < > %25 & \\ ? /; got '50%25'"
+    ]
+    assert f"{spec}:7:10: resourceGroup.tags.50%: " in run.err
+
+
+def test_github_output_is_silent_when_valid(cli: Cli) -> None:
+    run = cli("validate", "--output", "github", str(EXAMPLES[0]))
+    assert (run.code, run.out.strip()) == (0, "1 document(s) in 1 file(s) valid")
