@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from acr_reconcile.spec.conflicts import Problem, raise_at
 from acr_reconcile.spec.regions import closest_regions, normalise_region
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -197,9 +198,25 @@ Label = Annotated[str, AfterValidator(_text(128)), _schema(minLength=1, maxLengt
 DisplayName = Annotated[str, AfterValidator(_text(256)), _schema(minLength=1, maxLength=256)]
 
 MAX_TAGS = 50
+
+
+def _distinct_tag_names(tags: dict[str, str]) -> dict[str, str]:
+    """Azure compares tag names without case, so ``Env`` and ``env`` are one tag."""
+    first: dict[str, str] = {}
+    problems: list[Problem] = []
+    for key in tags:
+        seen = first.setdefault(key.lower(), key)
+        if seen != key:
+            message = f"tag {key!r} is the same Azure tag as {seen!r} (names ignore case)"
+            problems.append(((key, "[key]"), "tag_name_repeated", message))
+    raise_at("tags", problems)
+    return tags
+
+
 Tags = Annotated[
     dict[TagKey, TagValue],
     Field(max_length=MAX_TAGS),
+    AfterValidator(_distinct_tag_names),
     WithJsonSchema(
         {
             "type": "object",

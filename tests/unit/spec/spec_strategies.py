@@ -15,7 +15,10 @@ guids = st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())
 _text = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"))
 tag_keys = st.text(_text.filter(lambda c: c not in "<>%&\\?/"), min_size=1, max_size=20)
 tag_values = st.text(_text, max_size=30)
-tags = st.dictionaries(tag_keys, tag_values, max_size=5)
+# Azure tag names ignore case: keys differing only in case are one tag.
+tags = st.lists(
+    st.tuples(tag_keys, tag_values), max_size=5, unique_by=lambda kv: kv[0].lower()
+).map(dict)
 regions = st.sampled_from(sorted(REGIONS) + sorted(REGIONS.values()))
 registry_names = st.from_regex(r"[a-zA-Z0-9]{5,50}", fullmatch=True)
 group_names = st.from_regex(r"[-a-zA-Z0-9_().]{0,30}[-a-zA-Z0-9_()]", fullmatch=True)
