@@ -20,7 +20,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_DEPTH = 64
-MAX_EXPANDED = 10_000  # values per document that aliases may repeat
+MAX_EXPANDED = 5_000  # values per document that aliases may repeat
 MAX_ALIASES = 100  # alias uses per document
 
 _YAML = "tag:yaml.org,2002:"

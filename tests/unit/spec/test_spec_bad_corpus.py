@@ -81,10 +81,13 @@ def test_bad_spec_is_refused_by_the_real_command(name: str) -> None:
 
 
 def test_alias_bomb_is_refused_fast() -> None:
-    started = time.perf_counter()
-    with pytest.raises(SpecError):
-        load_paths([BAD / "alias-bomb.yaml"])
-    assert time.perf_counter() - started < 0.1
+    timings = []
+    for _ in range(3):  # best of three: the bound is about the work, not the scheduler
+        started = time.perf_counter()
+        with pytest.raises(SpecError):
+            load_paths([BAD / "alias-bomb.yaml"])
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.1
 
 
 def test_python_tag_is_never_executed(tmp_path: Path) -> None:
