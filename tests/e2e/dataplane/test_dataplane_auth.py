@@ -228,7 +228,7 @@ class CountingSession(requests.Session):
         super().__init__()
         self.posts: list[str] = []
 
-    def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         self.posts.append(str(url).rsplit("/", 1)[-1])
         return super().post(url, *args, **kwargs)
 

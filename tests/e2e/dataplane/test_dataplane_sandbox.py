@@ -201,7 +201,7 @@ def test_import_image_through_arm_between_sandbox_registries(world: World) -> No
                 target_tags=["hello-world:signed"],
             ),
         ).result()
-    assert again.value.error.code == "TagAlreadyExists"
+    assert again.value.error is not None and again.value.error.code == "TagAlreadyExists"
 
 
 def test_registries_are_apart_and_deletion_removes_content(world: World) -> None:
