@@ -121,3 +121,15 @@ def test_missing_file_and_empty_directory(tmp_path: Path, cli: Cli) -> None:
     assert f"{missing}:1:1: no such file or directory" in err
     assert f"{empty}:1:1: directory holds no *.yaml or *.yml file" in err
     assert "Traceback" not in err
+
+
+def test_the_whole_corpus_at_once_in_a_fraction_of_a_second(cli: Cli) -> None:
+    timings = []
+    for _ in range(2):  # best of two: the bound is about the work, not the scheduler
+        started = time.perf_counter()
+        run = cli("validate", str(BAD))
+        timings.append(time.perf_counter() - started)
+    assert run.code == 1
+    reported = {line.split(":", 1)[0] for line in run.err.splitlines()[1:]}
+    assert reported == {str(BAD / name) for name in FILES}
+    assert min(timings) < 1.0
