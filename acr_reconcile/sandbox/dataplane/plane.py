@@ -37,6 +37,14 @@ class _Served:
     backends: BackendPair
 
 
+def _unreserved_port(host: str, reserved: set[int]) -> int:
+    """A free port that no other registry holds (one not served again yet keeps its own)."""
+    while True:
+        port = free_port(host)
+        if port not in reserved:
+            return port
+
+
 class SandboxDataPlane:
     def __init__(self, config: DataPlaneConfig) -> None:
         self._config = config
@@ -114,7 +122,7 @@ class SandboxDataPlane:
             raise SandboxError("the data plane was not started")
         ports = self._load_ports()
         host = self._config.host
-        port = ports.get(key) or free_port(host)
+        port = ports.get(key) or _unreserved_port(host, set(ports.values()))
         login_server = f"{host}:{port}"
         backends = BackendPair(self._registry_root(registry), self._files, login_server, host)
         assert self._client_ssl is not None
