@@ -79,7 +79,9 @@ def external_endpoint(location: str) -> Endpoint:
         loopback = False
     if not loopback or parts.scheme not in ("http", "https"):
         raise ImportFailed(
-            "InvalidParameter", f"source registry {location} is not reachable from the sandbox"
+            "InvalidParameter",
+            f"source registry {location} is not reachable from the sandbox, which works "
+            "offline: import from another sandbox registry or a registry on 127.0.0.1",
         )
     return Endpoint(f"{parts.scheme}://{parts.netloc}", location, _anonymous_token)
 
