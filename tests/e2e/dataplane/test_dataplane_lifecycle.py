@@ -152,7 +152,7 @@ def test_import_copies_images_and_manifest_lists_between_registries(
             )
         )
     assert missing.value.code == "NotFound"
-    with pytest.raises(ImportFailed):
+    with pytest.raises(ImportFailed) as offline:
         dataplane.run(
             dataplane.plane.import_image(
                 dst_rec,
@@ -162,6 +162,7 @@ def test_import_copies_images_and_manifest_lists_between_registries(
                 force=False,
             )
         )
+    assert offline.value.code == "InvalidParameter" and "docker.io" in offline.value.message
 
 
 def _wait_gone(pid: int) -> None:
