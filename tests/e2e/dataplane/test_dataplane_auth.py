@@ -220,6 +220,20 @@ def test_notary_cli_publishes_only_with_image_signer(
     )
     assert bad.returncode != 0 and "wrong" not in bad.stderr + bad.stdout
 
+    plain = dataplane.directory.add_principal("plain-pusher", "secret-q")
+    dataplane.directory.grant(plain, record.id, ACR_PUSH)
+    as_pusher = f"{plain.app_id}:secret-q"
+    kept = run_notary(
+        login_server, dataplane.ca_cert, tmp_path / "p", as_pusher, "delete", gun, "--remote"
+    )
+    assert kept.returncode != 0 and "not authorized" in kept.stdout + kept.stderr  # needs `*`
+    deleted = run_notary(
+        login_server, dataplane.ca_cert, tmp_path / "s", as_signer, "delete", gun, "--remote"
+    )
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    gone = run_notary(login_server, dataplane.ca_cert, tmp_path / "g", as_pusher, "list", gun)
+    assert gone.returncode != 0 and "does not have trust data" in gone.stdout + gone.stderr
+
 
 class CountingSession(requests.Session):
     """A real session that counts the token-service calls it makes."""
