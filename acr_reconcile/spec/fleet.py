@@ -3,7 +3,8 @@
 Registry names are global (they become ``NAME.azurecr.io``), so a second document naming
 the same registry, in any subscription, would make two specs fight over one resource.
 A resource group may host several registries, but every document that names it must
-agree on its location (immutable in Azure) and tags, or each apply would undo the other.
+agree on its location (immutable in Azure) and, where both write them, its tags, or each
+apply would undo the other.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ def _group_issues(documents: Sequence[SpecDocument]) -> list[SpecIssue]:
         if first is document:
             continue
         other = first.spec.resource_group
+        # Omitted tags are not managed, so they cannot disagree with anyone's.
+        both_tag = {"tags"} <= group.model_fields_set & other.model_fields_set
         for path, mine, theirs in (
             ("resourceGroup.location", group.location, other.location),
-            ("resourceGroup.tags", group.tags, other.tags),
+            ("resourceGroup.tags", group.tags if both_tag else {}, other.tags if both_tag else {}),
         ):
             if mine != theirs:
                 message = (

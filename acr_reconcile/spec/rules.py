@@ -220,7 +220,8 @@ Tags = Annotated[
     WithJsonSchema(
         {
             "type": "object",
-            "description": f"Azure tags: at most {MAX_TAGS}; string keys and values.",
+            "description": f"Azure tags: at most {MAX_TAGS}; string keys and values. "
+            "Omitted: the resource's tags are left alone; written (even {}): exactly these.",
             "maxProperties": MAX_TAGS,
             "propertyNames": {"pattern": TAG_KEY_PATTERN, "minLength": 1, "maxLength": 512},
             "additionalProperties": {"type": "string", "maxLength": 256},

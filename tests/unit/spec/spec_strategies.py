@@ -93,13 +93,15 @@ images = st.lists(
 def registries(draw: st.DrawFn) -> dict[str, Any]:
     sku = draw(st.sampled_from(["Basic", "Standard", "Premium"]))
     trust = draw(st.sampled_from(["enabled", "disabled"])) if sku == "Premium" else "disabled"
-    return {
+    registry = {
         "name": draw(registry_names),
         "sku": sku,
         "contentTrust": trust,
         "adminUserEnabled": draw(st.booleans()),
-        "tags": draw(tags),
     }
+    if draw(st.booleans()):
+        registry["tags"] = draw(tags)
+    return registry
 
 
 specs = st.fixed_dictionaries(

@@ -104,14 +104,25 @@ def test_same_registry_in_two_files_names_both_places(tmp_path: Path) -> None:
     assert f"already declared at {first}:8:9" in issue.message
 
 
-def test_documents_sharing_a_resource_group_must_agree_on_its_tags() -> None:
-    second = VALID.replace("registrydavid", "registrytwo").replace(
-        "  location: westeurope\n", "  location: westeurope\n  tags: {env: prod}\n"
-    )
-    (issue,) = _issues(VALID + "---\n" + second)
-    assert issue.startswith("spec.yaml:25:3: resourceGroup.tags: ")
-    # the first document writes no tags, so its resource group itself is named
-    assert "different tags at spec.yaml:4:1;" in issue
+def _with_group_tags(text: str, tags: str) -> str:
+    return text.replace("  location: westeurope\n", f"  location: westeurope\n  tags: {tags}\n")
+
+
+def test_documents_sharing_a_resource_group_must_agree_on_written_tags() -> None:
+    first = _with_group_tags(VALID, "{env: dev}")
+    second = _with_group_tags(VALID.replace("registrydavid", "registrytwo"), "{env: prod}")
+    (issue,) = _issues(first + "---\n" + second)
+    assert issue.startswith("spec.yaml:26:3: resourceGroup.tags: ")
+    assert "different tags at spec.yaml:7:3;" in issue
+
+
+def test_a_document_that_omits_group_tags_leaves_them_to_the_other() -> None:
+    second = _with_group_tags(VALID.replace("registrydavid", "registrytwo"), "{env: prod}")
+    documents = load_text(VALID + "---\n" + second, "spec.yaml")
+    assert [d.spec.resource_group.model_fields_set >= {"tags"} for d in documents] == [
+        False,
+        True,
+    ]
 
 
 def test_identical_documents_sharing_a_resource_group_are_fine() -> None:
