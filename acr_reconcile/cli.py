@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -31,8 +32,17 @@ def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"acr_reconcile.commands.{name}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a usage error, which a pipeline would read as "changes
+    pending"; a wrong command line is an error like any other: exit 1."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="acr-reconcile",
         description=(
             "Keep Azure Container Registry content trust right: resource group, Premium "
