@@ -76,6 +76,8 @@ def _seed_fleet(handle: Any, count: int) -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(one, range(count)))
+    for client in (clients.resources, clients.registries, clients.authorization):
+        client.close()
 
 
 def baseline_read(documents: Sequence[Any], connection: Any) -> Any:

@@ -34,6 +34,8 @@ class Connection:
         return self._data_plane
 
     def close(self) -> None:
+        if self._data_plane is not None:
+            self._data_plane.close()
         self.session.close()
         self.graph.close()
         close = getattr(self.credential, "close", None)

@@ -30,12 +30,15 @@ class DataPlane:
     """Registry and trust clients per login server, made on first use, thread-safe."""
 
     def __init__(self, credential: Any, verify: str | bool, env: Mapping[str, str] | None = None):
+        import requests
+
         from acr_reconcile.live.registry import AcrTokenSource
         from acr_reconcile.trust.keys import Passphrases, default_trust_dir
 
         self.env = os.environ if env is None else env
         self.verify = verify
-        self.tokens = AcrTokenSource(credential, verify=verify)
+        self._token_session = requests.Session()
+        self.tokens = AcrTokenSource(credential, verify=verify, session=self._token_session)
         self.trust_dir = default_trust_dir(self.env)
         self.passphrases = Passphrases.from_env(self.env)
         self._registries: dict[str, Any] = {}
@@ -64,6 +67,17 @@ class DataPlane:
                     passphrases=self.passphrases,
                 )
             return self._trust[login_server]
+
+    def close(self) -> None:
+        """Close every connection this data plane opened (clients without close keep theirs)."""
+        with self._lock:
+            clients = [*self._registries.values(), *(t.http for t in self._trust.values())]
+            self._registries, self._trust = {}, {}
+        for client in clients:
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        self._token_session.close()
 
     def readiness(self) -> SigningReadiness:
         """What signing would need, known before apply starts (never the secrets)."""

@@ -9,12 +9,14 @@ users run it: the real CLI, DefaultAzureCredential from `sandbox env`, real serv
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.support.sandbox import SandboxHandle
 
@@ -47,19 +49,37 @@ class Walkthrough:
 Cli = Callable[..., Result]
 
 
+@contextmanager
+def sdk(sandbox: SandboxHandle) -> Iterator[Any]:
+    """The sandbox's real mgmt clients, closed afterwards (no socket outlives a test)."""
+    credential = sandbox.credential()
+    clients = sandbox.clients(credential)
+    try:
+        yield clients
+    finally:
+        for client in (clients.resources, clients.registries, clients.authorization):
+            client.close()
+        credential.close()
+
+
 def push_source_image(sandbox: SandboxHandle, name: str = "sourcehub") -> str:
     """A registry holding hello-world:latest, as ``<login server>/hello-world:latest``."""
     from azure.mgmt.containerregistry.models import Registry, Sku
 
     from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
 
-    clients = sandbox.clients()
-    clients.resources.resource_groups.create_or_update("sources", {"location": "westeurope"})
-    body = Registry(location="westeurope", sku=Sku(name="Premium"))
-    created = clients.registries.registries.begin_create("sources", name, body).result()
+    with sdk(sandbox) as clients:
+        clients.resources.resource_groups.create_or_update("sources", {"location": "westeurope"})
+        body = Registry(location="westeurope", sku=Sku(name="Premium"))
+        created = clients.registries.registries.begin_create("sources", name, body).result()
     server = created.as_dict()["properties"]["loginServer"]
-    tokens = AcrTokenSource(sandbox.credential(), verify=sandbox.ca_bundle)
-    RegistryClient(server, tokens, sandbox.ca_bundle).push_test_image("hello-world", "latest", "1")
+    credential = sandbox.credential()
+    with requests.Session() as session:
+        tokens = AcrTokenSource(credential, verify=sandbox.ca_bundle, session=session)
+        registry = RegistryClient(server, tokens, sandbox.ca_bundle)
+        registry.push_test_image("hello-world", "latest", "1")
+        registry.close()
+    credential.close()
     return f"{server}/hello-world:latest"
 
 
@@ -122,10 +142,10 @@ def registry_id(sandbox: SandboxHandle) -> str:
 def acr_assignments(sandbox: SandboxHandle) -> list[Any]:
     """Assignments of the walkthrough's two roles at the registry scope itself."""
     scope = registry_id(sandbox)
-    client = sandbox.clients().authorization
-    return [
-        a
-        for a in client.role_assignments.list_for_scope(scope)
-        if (a.scope or "").lower() == scope.lower()
-        and a.role_definition_id.rsplit("/", 1)[-1].lower() in ACR_ROLES
-    ]
+    with sdk(sandbox) as clients:
+        return [
+            a
+            for a in clients.authorization.role_assignments.list_for_scope(scope)
+            if (a.scope or "").lower() == scope.lower()
+            and a.role_definition_id.rsplit("/", 1)[-1].lower() in ACR_ROLES
+        ]

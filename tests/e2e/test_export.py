@@ -15,6 +15,7 @@ from tests.e2e.plan_apply_support import (
     Walkthrough,
     cli_runner,
     make_walkthrough,
+    sdk,
 )
 from tests.support.sandbox import SandboxHandle
 
@@ -51,13 +52,14 @@ def test_exported_spec_is_in_sync_and_names_signers_by_app_id(
 
     pull = f"/subscriptions/{sandbox.subscription_id}/providers/Microsoft.Authorization/"
     pull += "roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"
-    sandbox.clients().authorization.role_assignments.create(
-        scope,
-        "0b9e3a52-3a43-4f4c-9c4e-6d1a3c2b1a00",
-        RoleAssignmentCreateParameters(
-            role_definition_id=pull, principal_id=other_id, principal_type="ServicePrincipal"
-        ),
-    )
+    with sdk(sandbox) as clients:
+        clients.authorization.role_assignments.create(
+            scope,
+            "0b9e3a52-3a43-4f4c-9c4e-6d1a3c2b1a00",
+            RoleAssignmentCreateParameters(
+                role_definition_id=pull, principal_id=other_id, principal_type="ServicePrincipal"
+            ),
+        )
     out = tmp_path / "exported.yaml"
     exported = cli(
         "export",

@@ -21,6 +21,7 @@ from tests.e2e.plan_apply_support import (
     acr_assignments,
     cli_runner,
     make_walkthrough,
+    sdk,
     writes,
 )
 from tests.support.sandbox import SandboxHandle
@@ -68,10 +69,10 @@ def test_walkthrough_converges_then_plan_is_clean_and_reapply_writes_nothing(
 
 
 def _delete_push_role(sandbox: SandboxHandle) -> None:
-    client = sandbox.clients().authorization
-    for assignment in acr_assignments(sandbox):
-        if assignment.role_definition_id.endswith("8311e382-0749-4cb8-b61a-304f252e45ec"):
-            client.role_assignments.delete_by_id(assignment.id)
+    with sdk(sandbox) as clients:
+        for assignment in acr_assignments(sandbox):
+            if assignment.role_definition_id.endswith("8311e382-0749-4cb8-b61a-304f252e45ec"):
+                clients.authorization.role_assignments.delete_by_id(assignment.id)
 
 
 def _enable_admin_user(sandbox: SandboxHandle) -> None:
@@ -83,7 +84,8 @@ def _enable_admin_user(sandbox: SandboxHandle) -> None:
     update = RegistryUpdateParameters(
         properties=RegistryPropertiesUpdateParameters(admin_user_enabled=True)
     )
-    sandbox.clients().registries.registries.begin_update(RG, REGISTRY, update).result()
+    with sdk(sandbox) as clients:
+        clients.registries.registries.begin_update(RG, REGISTRY, update).result()
 
 
 def _disable_trust(sandbox: SandboxHandle) -> None:
@@ -98,7 +100,8 @@ def _disable_trust(sandbox: SandboxHandle) -> None:
     update = RegistryUpdateParameters(
         properties=RegistryPropertiesUpdateParameters(policies=policies)
     )
-    sandbox.clients().registries.registries.begin_update(RG, REGISTRY, update).result()
+    with sdk(sandbox) as clients:
+        clients.registries.registries.begin_update(RG, REGISTRY, update).result()
 
 
 DRIFTS: dict[str, tuple[Callable[[SandboxHandle], None], str]] = {
@@ -246,10 +249,10 @@ def test_first_plan_is_stale_once_its_registry_was_created_meanwhile(
     spec = _second_registry_spec(walkthrough, tmp_path, "registrylate")
     saved = tmp_path / "first.plan"
     assert cli("plan", spec, "--out", saved).code == 0
-    clients = sandbox.clients()
-    clients.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
-    body = Registry(location="westeurope", sku=Sku(name="Basic"))
-    clients.registries.registries.begin_create(RG, "registrylate", body).result()
+    with sdk(sandbox) as clients:
+        clients.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
+        body = Registry(location="westeurope", sku=Sku(name="Basic"))
+        clients.registries.registries.begin_create(RG, "registrylate", body).result()
     sandbox.clear_requests()
     refused = cli("apply", saved)
     assert refused.code == 1

@@ -17,6 +17,7 @@ from tests.e2e.plan_apply_support import (
     acr_assignments,
     cli_runner,
     make_walkthrough,
+    sdk,
 )
 from tests.support.sandbox import SandboxHandle
 
@@ -101,8 +102,8 @@ def test_terminal_failure_skips_dependents_only_and_a_rerun_converges(
     dependents = skipped_line.split(": ", 1)[1].split(", ")
     assert len(set(dependents)) == 6  # each dependent reported once
     assert "role AcrPush" not in failed.out.split("Plan:")[1]  # never started
-    groups = sandbox.clients().resources.resource_groups
-    assert groups.check_existence("resourcegroupdavid")  # independent work was done
+    with sdk(sandbox) as clients:  # independent work was done
+        assert clients.resources.resource_groups.check_existence("resourcegroupdavid")
     sandbox.clear_faults()
     rerun = cli("apply", walkthrough.spec, "--auto-approve")
     assert rerun.code == 0, rerun.text
