@@ -35,10 +35,11 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ActionResult:
-    address: str
+    address: str  # the unit's label: its first change's address (+ how many more)
     status: Status
     note: str = ""
     seconds: float = 0.0
+    addresses: tuple[str, ...] = ()  # every change of the unit
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class ApplyResult:
 
     def of(self, status: Status) -> list[ActionResult]:
         return [r for r in self.results if r.status is status]
+
+    def status_of(self, address: str) -> Status | None:
+        """The outcome of one change (None when it was not part of the run)."""
+        return next((r.status for r in self.results if address in r.addresses), None)
 
     def raise_for_failures(self) -> None:
         failed = self.of(Status.FAILED)
@@ -65,6 +70,10 @@ class Progress(Protocol):
 class _Unit:
     changes: list[Change]
     needs: set[int]
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return tuple(c.address for c in self.changes)
 
     @property
     def label(self) -> str:
@@ -154,10 +163,12 @@ class _Run:
         started = time.monotonic()
         try:
             note = self.run(unit.changes)
-            result = ActionResult(unit.label, Status.DONE, note, time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            result = ActionResult(unit.label, Status.DONE, note, elapsed, unit.addresses)
         except Exception as error:  # every failure is reported; dependents are skipped
+            elapsed = time.monotonic() - started
             result = ActionResult(
-                unit.label, Status.FAILED, _describe(error), time.monotonic() - started
+                unit.label, Status.FAILED, _describe(error), elapsed, unit.addresses
             )
         if self.progress:
             self.progress.finished(unit.changes, result)
@@ -171,14 +182,18 @@ class _Run:
             for index, unit in enumerate(self.units):
                 if current in unit.needs and index not in self.results:
                     note = f"upstream failed: {root}"
-                    self.results[index] = ActionResult(unit.label, Status.SKIPPED, note)
+                    self.results[index] = ActionResult(
+                        unit.label, Status.SKIPPED, note, 0.0, unit.addresses
+                    )
                     frontier.append(index)
 
     def _skip_unreachable(self) -> None:
         for index, unit in enumerate(self.units):
             if index not in self.results:  # only a dependency cycle gets here
                 note = "dependency cycle in the plan"
-                self.results[index] = ActionResult(unit.label, Status.FAILED, note)
+                self.results[index] = ActionResult(
+                    unit.label, Status.FAILED, note, 0.0, unit.addresses
+                )
 
 
 _PENDING = ActionResult("", Status.SKIPPED)

@@ -69,6 +69,7 @@ def _confirm(auto_approve: bool, stream: TextIO) -> bool:
 
 def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> ApplyResult:
     from acr_reconcile import console
+    from acr_reconcile.apply.applied import record_applied
     from acr_reconcile.apply.context import ApplyContext
     from acr_reconcile.apply.executor import execute
     from acr_reconcile.apply.handlers import group_key, runner
@@ -86,13 +87,16 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
     stream = _side(args)
     if stream.isatty():
         terminal = console.stdout() if stream is sys.stdout else console.stderr()
-        with RichProgress(terminal) as progress:
-            return execute(
-                plan, run, parallelism=args.parallelism, group=group_key, progress=progress
+        with RichProgress(terminal) as live:
+            result = execute(
+                plan, run, parallelism=args.parallelism, group=group_key, progress=live
             )
-    return execute(
-        plan, run, parallelism=args.parallelism, group=group_key, progress=PlainProgress(stream)
-    )
+    else:
+        plain = PlainProgress(stream)
+        result = execute(plan, run, parallelism=args.parallelism, group=group_key, progress=plain)
+    for note in record_applied(plan, result, ctx):
+        print(note, file=stream)
+    return result
 
 
 def _summary(result: ApplyResult, stream: TextIO) -> None:

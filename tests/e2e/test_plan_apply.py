@@ -144,6 +144,24 @@ def test_fail_on_drift_ignores_spec_changes_but_not_drift(
     assert drifted.code == 2, drifted.text
 
 
+def test_a_spec_change_that_leaves_the_registry_alone_is_still_recorded_as_applied(
+    converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    spec = tmp_path / "pull-too.yaml"
+    spec.write_text(
+        walkthrough.spec.read_text().replace(
+            "roles: [AcrImageSigner, AcrPush]", "roles: [AcrImageSigner, AcrPush, AcrPull]"
+        )
+    )
+    applied = converged("apply", spec, "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "recorded" in applied.out
+    _delete_push_role(sandbox)
+    drifted = converged("plan", spec, "--detailed-exitcode", "--fail-on", "drift")
+    assert drifted.code == 2, drifted.text  # drift, not a pending spec change
+    assert converged("apply", spec, "--auto-approve").code == 0
+
+
 def test_apply_without_a_tty_and_without_auto_approve_changes_nothing(
     converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle
 ) -> None:
