@@ -155,3 +155,21 @@ def test_an_unexpected_exception_is_a_failure_not_a_crash() -> None:
     result = execute(Plan((change("rg"), change("reg", "rg"))), boom)
     assert [r.status for r in result.results] == [Status.FAILED, Status.SKIPPED]
     assert "KeyError" in result.results[0].note
+
+
+def test_a_target_counts_as_applied_only_when_all_its_changes_succeeded() -> None:
+    from dataclasses import replace
+
+    from acr_reconcile.apply.applied import _completed_targets
+
+    plan = Plan(
+        (
+            replace(change("ra1"), target="s/ok"),
+            replace(change("ra2"), target="s/bad"),
+            replace(change("sig", "ra2"), target="s/bad"),
+            replace(change("reg", action=Action.NOOP), target="s/quiet"),
+        )
+    )
+    result = execute(plan, Recorder(fail=frozenset({"ra2"})))
+    assert result.status_of("sig") is Status.SKIPPED and result.status_of("reg") is None
+    assert _completed_targets(plan, result) == {"s/ok"}
