@@ -63,7 +63,7 @@ def read_live(
         principals = {key: f.result() for key, f in pending.principals.items()}
         caller = pending.caller.result() if pending.caller else None
         registries = _registries(documents, snapshots)
-        availability = _name_checks(pool, documents, session, registries)
+        availability = _name_checks(pool, session, registries)
         registries = _with_images(pool, documents, registries, images)
     return LiveState(
         resource_groups={
@@ -133,7 +133,6 @@ def _registries(
 
 def _name_checks(
     pool: ThreadPoolExecutor,
-    documents: Sequence[SpecDocument],
     session: AzureSession,
     registries: dict[tuple[str, str], LiveRegistryData | None],
 ) -> dict[str, NameAvailability]:
