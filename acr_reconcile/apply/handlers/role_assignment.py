@@ -72,8 +72,11 @@ def _create(change: Change, ctx: ApplyContext) -> str:
     principal_id = principal_id.lower()
     role_guid = _role_guid(change)
     client = ctx.session.authorization(sub)
+    definition = param(change, "role_definition_id") or ""
+    if not str(definition).startswith("/"):  # a bare GUID: a built-in, same in every scope
+        definition = f"/subscriptions/{sub}{_ROLE_DEFS}{role_guid}"
     body = RoleAssignmentCreateParameters(
-        role_definition_id=f"/subscriptions/{sub}{_ROLE_DEFS}{role_guid}",
+        role_definition_id=str(definition),
         principal_id=principal_id,
         principal_type=str(param(change, "principal_type") or "ServicePrincipal"),
     )
