@@ -23,6 +23,7 @@ _DEFAULTS: dict[str, Any] = {
         "deletes": {"capacity": 200, "refill": 10},
     },
     "tokenLifetimeSeconds": 3600,
+    "enforceRbac": True,  # ARM answers 403 AuthorizationFailed to callers without a role
 }
 
 

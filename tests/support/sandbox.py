@@ -110,7 +110,10 @@ class SandboxHandle:
             "polling_interval": 0,
             "retry_backoff_factor": 0.05,
         } | options
-        credential = credential or self.credential()
+        if credential is None:
+            credential = self.credential()
+        elif credential not in self._opened:
+            self._opened.append(credential)
         sub = self.subscription_id
         clients = SdkClients(
             resources=ResourceManagementClient(credential, sub, **common),

@@ -16,6 +16,7 @@ from acr_reconcile.sandbox.arm import (
 )
 from acr_reconcile.sandbox.arm.errors import ArmError
 from acr_reconcile.sandbox.arm.lro import get_result
+from acr_reconcile.sandbox.arm.rbac import authorize
 from acr_reconcile.sandbox.arm.router import SUB, ArmRouter
 from acr_reconcile.sandbox.context import ctx
 from acr_reconcile.sandbox.directory import require_bearer
@@ -40,7 +41,7 @@ ROUTER = build_router()
 
 async def arm_entry(request: web.Request) -> web.StreamResponse:
     sandbox = ctx(request)
-    require_bearer(request, sandbox, sandbox.arm_audiences())
+    claims = require_bearer(request, sandbox, sandbox.arm_audiences())
     match = _SUBSCRIPTION.match(request.path)
     headers: dict[str, str] = {}
     if match:
@@ -58,6 +59,8 @@ async def arm_entry(request: web.Request) -> web.StreamResponse:
                     headers=headers | {"Retry-After": str(decision.retry_after)},
                 )
     try:
+        if request.path.rstrip("/").lower() != "/subscriptions":
+            authorize(sandbox, claims, request.method, request.path)
         response = await ROUTER.dispatch(request)
     except ArmError as error:
         error.headers = headers | error.headers

@@ -46,8 +46,21 @@ async def get_subscription(request: web.Request, params: dict[str, str]) -> web.
 
 
 async def list_subscriptions(request: web.Request, params: dict[str, str]) -> web.Response:
+    """Only the subscriptions the caller holds a role in, as Azure lists them."""
+    from acr_reconcile.sandbox.directory import CLAIMS_KEY, role_guids
+
     sandbox = ctx(request)
-    items = sandbox.store.section("subscriptions").items()
+    object_id = str((request.get(CLAIMS_KEY) or {}).get("oid", ""))
+    items = [
+        (sub, record)
+        for sub, record in sandbox.store.section("subscriptions").items()
+        if role_guids(sandbox, object_id, f"/subscriptions/{sub}")
+        or any(
+            str(a["properties"]["principalId"]).lower() == object_id.lower()
+            and str(a["properties"]["scope"]).lower().startswith(f"/subscriptions/{sub}/")
+            for a in sandbox.store.section("roleAssignments").values()
+        )
+    ]
     return json_response(
         {
             "value": [representation(sandbox, sub, rec) for sub, rec in items],
