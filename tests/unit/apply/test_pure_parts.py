@@ -117,3 +117,23 @@ def test_trust_patch_keeps_every_other_policy_and_drops_read_only_fields() -> No
     assert _policies_with(_registry(), "enabled") == {
         "trustPolicy": {"type": "Notary", "status": "enabled"}
     }
+
+
+def test_export_takes_only_acr_roles_held_at_the_registry_itself() -> None:
+    from dataclasses import replace
+
+    from acr_reconcile.live.export import _acr_roles_at
+
+    push = replace(_assignment(REG_ID), role_definition_guid="8311e382-0749-4cb8-b61a-304f252e45ec")
+    inherited = replace(push, scope="/subscriptions/S1", principal_id="q")
+    owner = replace(push, role_definition_guid="8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+    custom = replace(push, role_definition_guid="00000000-0000-0000-0000-0000000000aa")
+    held = _acr_roles_at((push, inherited, owner, custom), REG_ID.lower())
+    assert held == {"p": [push]}
+
+
+def test_exported_signer_names_stay_unique() -> None:
+    from acr_reconcile.live.export import _unique_names
+
+    signers = [{"name": "ci"}, {"name": "ci"}, {"name": "other"}, {"name": "ci"}]
+    assert [s["name"] for s in _unique_names(signers)] == ["ci", "ci-2", "other", "ci-3"]
