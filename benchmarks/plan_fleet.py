@@ -146,24 +146,44 @@ def _show(kinds: Counter[str]) -> str:
 
 
 def _table(rows: list[list[str]]) -> None:
-    head = ["scenario", "requests", "by kind", "pending", "wall s"]
+    head = ["scenario", "ARM/Entra/Graph requests", "by kind", "pending", "wall s"]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for row in [head, ["-" * w for w in widths], *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
+def _apply_walkthrough(handle: Any, work: Path) -> Any:
+    """The walkthrough applied (its image imported from a sandbox registry and signed)."""
+    import contextlib
+    import io
+
+    from acr_reconcile.cli import main as cli
+    from acr_reconcile.spec.loader import load_paths
+    from tests.e2e.plan_apply_support import make_walkthrough
+
+    walkthrough = make_walkthrough(handle, work)
+    os.environ.update(walkthrough.env)
+    with contextlib.redirect_stdout(io.StringIO()):
+        if cli(["apply", str(walkthrough.spec), "--auto-approve"]) != 0:
+            raise RuntimeError("the walkthrough did not apply")
+    return load_paths([walkthrough.spec])
+
+
 def main() -> None:
     from tests.support.sandbox import SandboxHandle
 
-    with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp,
+        tempfile.TemporaryDirectory(prefix="bench-keys-") as keys,
+    ):
         handle = SandboxHandle.start(Path(tmp), dct="legacy")
         try:
-            _run(handle)
+            _run(handle, Path(keys))
         finally:
             handle.stop()
 
 
-def _run(handle: Any) -> None:
+def _run(handle: Any, work: Path) -> None:
     from acr_reconcile.live.reader import read_live
     from acr_reconcile.spec.loader import load_paths, load_text
 
@@ -175,6 +195,23 @@ def _run(handle: Any) -> None:
 
     walkthrough = load_paths([ROOT / "examples" / "hello-world.yaml"])
     rows = [_measure(handle, "walkthrough (empty sandbox)", batched(walkthrough), walkthrough)]
+    applied = _apply_walkthrough(handle, work)
+    rows.append(
+        _measure(
+            handle,
+            "walkthrough (applied, with data plane)",
+            lambda c: read_live(
+                applied,
+                c.session,
+                c.graph,
+                parallelism=PARALLELISM,
+                images=c.data_plane().read,
+                signing=c.data_plane().readiness(),
+            ),
+            applied,
+        )
+    )
+    handle.reset_state()
     _seed_fleet(handle, FLEET)
     fleet = load_text(_fleet_yaml(handle.subscription_id, FLEET), "fleet.yaml")
     handle.set_faults([{"method": ".*", "path": ".*", "latencyMs": LATENCY_MS}])
