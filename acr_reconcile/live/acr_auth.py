@@ -65,11 +65,17 @@ class AcrTokenSource:
         self._credential = credential
         self._verify = verify
         self._tenant_id = tenant_id
+        self._owns_session = session is None
         self._session = session or requests.Session()
         self._lock = threading.Lock()  # guards the lock table only
         self._key_locks: dict[object, threading.Lock] = {}
         self._refresh: dict[str, tuple[str, float]] = {}
         self._access: dict[tuple[str, str, tuple[str, ...]], tuple[str, float]] = {}
+
+    def close(self) -> None:
+        """Close the connections of a session this source made itself."""
+        if self._owns_session:
+            self._session.close()
 
     def access_token(self, *, realm: str, service: str, scopes: Sequence[str]) -> str:
         key = (realm, service, tuple(sorted(scopes)))
@@ -131,7 +137,10 @@ class AcrTokenSource:
             reason = type(exc).__name__
             raise RegistryError(f"{url}: cannot reach the token service ({reason})") from None
         if response.status_code != 200:
-            raise _refused(url, response)
+            error = _refused(url, response)
+            response.close()
+            del response  # the traceback keeps this frame: it must not keep the connection
+            raise error
         try:
             body = response.json()
         except ValueError:

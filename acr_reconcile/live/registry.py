@@ -90,6 +90,8 @@ class RegistryClient:
             challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code != 401 or attempt or challenge is None:
                 return response
+            response.close()
+            del response  # a refused token fetch raises here: its traceback keeps this frame
             scopes = [challenge["scope"]] if challenge.get("scope") else []
             self._known[key] = self._tokens.access_token(
                 realm=challenge.get("realm", ""),

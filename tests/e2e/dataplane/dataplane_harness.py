@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from azure.core.credentials import AccessToken
 
+from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
 from acr_reconcile.sandbox.contracts import DataPlaneConfig, RegistryRecord, SandboxPrincipal
 from acr_reconcile.sandbox.dataplane import create_dataplane
 
@@ -98,6 +99,7 @@ class DataPlaneHarness:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
+        self._opened: list[Any] = []
         self.run(self.plane.start(self.directory))
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -109,7 +111,22 @@ class DataPlaneHarness:
         self.directory.registries[login_server] = record
         return record, login_server
 
+    def track(self, opened: T) -> T:
+        """Closed before the data plane stops: an idle client connection would otherwise
+        hold the server's TLS shutdown open past the end of the loop."""
+        self._opened.append(opened)
+        return opened
+
+    def client(self, login_server: str, object_id: str) -> RegistryClient:
+        """The tool's registry client for ``object_id``, through the exchange flow."""
+        bearer = f"entra-{object_id}"
+        self.directory.bearers[bearer] = object_id
+        source = self.track(AcrTokenSource(BearerCredential(bearer), verify=str(self.ca_cert)))
+        return self.track(RegistryClient(login_server, source, verify=str(self.ca_cert)))
+
     def close(self) -> None:
+        while self._opened:
+            self._opened.pop().close()
         try:
             self.run(self.plane.stop())
             self.run(asyncio.sleep(0.05))  # let closed transports release their sockets

@@ -25,18 +25,11 @@ def _claims(token: str) -> dict[str, Any]:
     return claims
 
 
-def _client(dp: DataPlaneHarness, login_server: str, object_id: str) -> RegistryClient:
-    bearer = f"entra-{object_id}"
-    dp.directory.bearers[bearer] = object_id
-    source = AcrTokenSource(BearerCredential(bearer), verify=str(dp.ca_cert))
-    return RegistryClient(login_server, source, verify=str(dp.ca_cert))
-
-
 def test_push_and_pull_through_the_exchange_flow(dataplane: DataPlaneHarness) -> None:
     record, login_server = dataplane.create_registry("flowreg")
     pusher = dataplane.directory.add_principal("pusher", "secret-1")
     dataplane.directory.grant(pusher, record.id, ACR_PUSH)
-    client = _client(dataplane, login_server, pusher.object_id)
+    client = dataplane.client(login_server, pusher.object_id)
 
     digest = client.push_test_image("hello-world", "v1", "flow")
 
@@ -56,21 +49,21 @@ def test_roles_decide_and_follow_changes(dataplane: DataPlaneHarness) -> None:
     record, login_server = dataplane.create_registry("rolesreg")
     owner = dataplane.directory.add_principal("owner", "secret-o")
     dataplane.directory.grant(owner, record.id, ACR_PUSH)
-    _client(dataplane, login_server, owner.object_id).push_test_image("app", "v1", "roles")
+    dataplane.client(login_server, owner.object_id).push_test_image("app", "v1", "roles")
     reader = dataplane.directory.add_principal("reader", "secret-r")
 
     with pytest.raises(RegistryError, match="401"):
-        _client(dataplane, login_server, reader.object_id).manifest("app", "v1")
+        dataplane.client(login_server, reader.object_id).manifest("app", "v1")
 
     dataplane.directory.grant(reader, record.id, ACR_PULL)
-    reading = _client(dataplane, login_server, reader.object_id)
+    reading = dataplane.client(login_server, reader.object_id)
     assert reading.manifest("app", "v1") is not None
     with pytest.raises(RegistryError, match="401"):
         reading.push_test_image("app", "v2", "not allowed")
 
     dataplane.directory.revoke(reader, record.id, ACR_PULL)
     with pytest.raises(RegistryError, match="401"):
-        _client(dataplane, login_server, reader.object_id).manifest("app", "v1")
+        dataplane.client(login_server, reader.object_id).manifest("app", "v1")
 
 
 def test_token_endpoint_contract(dataplane: DataPlaneHarness) -> None:
@@ -148,10 +141,10 @@ def test_notary_cli_publishes_only_with_image_signer(
     dataplane.directory.grant(signer, record.id, ACR_PUSH, ACR_IMAGE_SIGNER)
     pusher = dataplane.directory.add_principal("pusher-only", "secret-p")
     dataplane.directory.grant(pusher, record.id, ACR_PUSH)
-    digest = _client(dataplane, login_server, signer.object_id).push_test_image(
+    digest = dataplane.client(login_server, signer.object_id).push_test_image(
         "hello", "signed", "n"
     )
-    size = str(_client(dataplane, login_server, signer.object_id).manifest("hello", "signed").size)  # type: ignore[union-attr]
+    size = str(dataplane.client(login_server, signer.object_id).manifest("hello", "signed").size)  # type: ignore[union-attr]
     gun = f"{login_server}/hello"
     as_signer = f"{signer.app_id}:secret-s"
 
@@ -256,7 +249,8 @@ def test_tokens_are_cached_and_fetched_once_under_concurrency(dataplane: DataPla
     source = AcrTokenSource(
         BearerCredential("entra-cache"), verify=str(dataplane.ca_cert), session=session
     )
-    client = RegistryClient(login_server, source, verify=str(dataplane.ca_cert))
+    dataplane.track(session)
+    client = dataplane.track(RegistryClient(login_server, source, verify=str(dataplane.ca_cert)))
     client.push_test_image("app", "v1", "cache")
     pushes = list(session.posts)
     assert pushes.count("exchange") == 1
@@ -271,3 +265,19 @@ def test_tokens_are_cached_and_fetched_once_under_concurrency(dataplane: DataPla
         reader.close()
     fetched = session.posts[len(pushes) :]
     assert fetched == []  # the push already fetched the pull-scope token: every reader reuses it
+
+
+def test_a_refused_exchange_is_a_registry_error_without_the_token(
+    dataplane: DataPlaneHarness,
+) -> None:
+    _, login_server = dataplane.create_registry("refusedreg")
+    entra = "an-entra-token-the-directory-does-not-know"
+    source = dataplane.track(AcrTokenSource(BearerCredential(entra), verify=str(dataplane.ca_cert)))
+    with (
+        RegistryClient(login_server, source, verify=str(dataplane.ca_cert)) as client,
+        pytest.raises(RegistryError) as refused,
+    ):
+        client.manifest("app", "v1")
+    message = str(refused.value)
+    assert f"https://{login_server}/oauth2/exchange" in message and "HTTP 401" in message
+    assert entra not in message

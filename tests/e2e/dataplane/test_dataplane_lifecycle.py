@@ -26,13 +26,6 @@ pytestmark = pytest.mark.e2e
 LIST_TYPE = MANIFEST_MEDIA_TYPES[1]
 
 
-def _client(dp: DataPlaneHarness, login_server: str, object_id: str) -> RegistryClient:
-    bearer = f"entra-{object_id}"
-    dp.directory.bearers[bearer] = object_id
-    source = AcrTokenSource(BearerCredential(bearer), verify=str(dp.ca_cert))
-    return RegistryClient(login_server, source, verify=str(dp.ca_cert))
-
-
 def test_two_registries_keep_their_repositories_apart(
     dataplane: DataPlaneHarness, tmp_path: Path
 ) -> None:
@@ -42,7 +35,7 @@ def test_two_registries_keep_their_repositories_apart(
     sp = dataplane.directory.add_principal("apart", "secret-a")
     dataplane.directory.grant(sp, rec_a.id, ACR_PUSH, ACR_IMAGE_SIGNER)
     dataplane.directory.grant(sp, rec_b.id, ACR_PULL)
-    in_a, in_b = _client(dataplane, ls_a, sp.object_id), _client(dataplane, ls_b, sp.object_id)
+    in_a, in_b = dataplane.client(ls_a, sp.object_id), dataplane.client(ls_b, sp.object_id)
 
     in_a.push_test_image("shared-name", "v1", "apart")
     assert in_b.manifest("shared-name", "v1") is None
@@ -50,8 +43,8 @@ def test_two_registries_keep_their_repositories_apart(
     with pytest.raises(RegistryError, match="401"):
         in_b.push_test_image("shared-name", "v1", "apart")  # pull-only there
 
-    refresh = AcrTokenSource(
-        BearerCredential(f"entra-{sp.object_id}"), verify=str(dataplane.ca_cert)
+    refresh = dataplane.track(
+        AcrTokenSource(BearerCredential(f"entra-{sp.object_id}"), verify=str(dataplane.ca_cert))
     )
     token_a = refresh.refresh_token(realm=f"https://{ls_a}/oauth2/token", service=ls_a)
     at_b = requests.post(
@@ -83,7 +76,7 @@ def test_import_copies_images_and_manifest_lists_between_registries(
     sp = dataplane.directory.add_principal("importer", "secret-i")
     dataplane.directory.grant(sp, src_rec.id, ACR_PUSH)
     dataplane.directory.grant(sp, dst_rec.id, ACR_PULL)
-    src, dst = _client(dataplane, src_ls, sp.object_id), _client(dataplane, dst_ls, sp.object_id)
+    src, dst = dataplane.client(src_ls, sp.object_id), dataplane.client(dst_ls, sp.object_id)
     amd = src.push_test_image("library/hello-world", "amd64", "amd")
     arm = src.push_test_image("library/hello-world", "arm64", "arm")
     manifests = [
@@ -189,7 +182,7 @@ def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
         sp = first.directory.add_principal("sp", "s")
         first.directory.grant(sp, record.id, ACR_PUSH)
         assert {p.detail for p in first.plane.status() if "restartreg (" in p.name} >= {"on demand"}
-        digest = _client(first, login_server, sp.object_id).push_test_image("app", "v1", "r")
+        digest = first.client(login_server, sp.object_id).push_test_image("app", "v1", "r")
         running = [
             p for p in first.plane.status() if "restartreg (" in p.name and "pid" in p.detail
         ]
@@ -202,7 +195,7 @@ def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
         while all(p.healthy for p in first.plane.status() if "restartreg (" in p.name):
             assert time.monotonic() < deadline, "status never noticed the crashed backend"
             time.sleep(0.05)
-        ref = _client(first, login_server, sp.object_id).manifest("app", "v1")
+        ref = first.client(login_server, sp.object_id).manifest("app", "v1")
         assert ref is not None and ref.digest == digest
     finally:
         first.close()
@@ -215,7 +208,7 @@ def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
         assert again[1] == login_server
         sp2 = second.directory.add_principal("sp", "s")
         second.directory.grant(sp2, record.id, ACR_PUSH)
-        ref = _client(second, login_server, sp2.object_id).manifest("app", "v1")
+        ref = second.client(login_server, sp2.object_id).manifest("app", "v1")
         assert ref is not None and ref.digest == digest
 
         second.run(second.plane.registry_deleted(record))
@@ -282,7 +275,9 @@ def test_import_from_a_registry_url_on_loopback(
     dataplane: DataPlaneHarness, plain_registry: str
 ) -> None:
     dst_rec, dst_ls = dataplane.create_registry("importurl")
-    mirror = RegistryClient(plain_registry, _Anonymous(), verify=str(dataplane.ca_cert))
+    mirror = dataplane.track(
+        RegistryClient(plain_registry, _Anonymous(), verify=str(dataplane.ca_cert))
+    )
     digest = mirror.push_test_image("library/busybox", "1.36", "mirror")
 
     dataplane.run(
@@ -297,7 +292,7 @@ def test_import_from_a_registry_url_on_loopback(
 
     sp = dataplane.directory.add_principal("url-reader", "secret-u")
     dataplane.directory.grant(sp, dst_rec.id, ACR_PULL)
-    ref = _client(dataplane, dst_ls, sp.object_id).manifest("busybox", "1.36")
+    ref = dataplane.client(dst_ls, sp.object_id).manifest("busybox", "1.36")
     assert ref is not None and ref.digest == digest
 
 
@@ -307,7 +302,7 @@ def test_chunked_uploads_stream_through_the_login_server(dataplane: DataPlaneHar
     dataplane.directory.grant(sp, record.id, ACR_PUSH)
     blob = os.urandom(3 * 1024 * 1024 + 17)
     digest = "sha256:" + hashlib.sha256(blob).hexdigest()
-    with _client(dataplane, login_server, sp.object_id) as client:
+    with dataplane.client(login_server, sp.object_id) as client:
         start = client.request("POST", "/v2/big/blobs/uploads/", repository="big", write=True)
         assert start.status_code == 202
 

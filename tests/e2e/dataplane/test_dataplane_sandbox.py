@@ -45,6 +45,7 @@ class World:
         self.sandbox = sandbox
         self.clients = sandbox.clients()
         self.clients.resources.resource_groups.create_or_update("rg-dp", {"location": "westeurope"})
+        self.opened: list[Any] = []
 
     def registry(self, name: str) -> Any:
         poller = self.clients.registries.registries.begin_create(
@@ -91,14 +92,22 @@ class World:
         source = AcrTokenSource(
             credential, verify=self.sandbox.ca_bundle, tenant_id=self.sandbox.tenant_id
         )
-        return RegistryClient(login_server, source, verify=self.sandbox.ca_bundle)
+        client = RegistryClient(login_server, source, verify=self.sandbox.ca_bundle)
+        self.opened += [credential, source, client]
+        return client
+
+    def close(self) -> None:
+        while self.opened:
+            self.opened.pop().close()
 
 
 @pytest.fixture()
 def world(sandbox: SandboxHandle) -> Iterator[World]:
     sandbox.reset_state()
     sandbox.settings(replication_lag=0.0)
-    yield World(sandbox)
+    made = World(sandbox)
+    yield made
+    made.close()
     sandbox.close_clients()
 
 
