@@ -81,7 +81,8 @@ def admin(state_dir: Path, method: str, path: str, body: Any = None, timeout: fl
         with urllib.request.urlopen(request, timeout=timeout, context=_context(state_dir)) as r:
             return json.loads(r.read() or b"null")
     except urllib.error.HTTPError as error:
-        detail = error.read().decode(errors="replace")[:300]
+        with error:
+            detail = error.read().decode(errors="replace")[:300]
         raise SandboxError(f"sandbox admin {method} {path}: HTTP {error.code} {detail}") from None
     except (urllib.error.URLError, OSError) as error:
         raise SandboxError(f"sandbox admin {method} {path}: not reachable ({error})") from None
