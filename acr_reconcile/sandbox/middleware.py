@@ -40,20 +40,22 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             fault = _describe(found)
             response = await _inject(request, found)
             if response is not None:
-                status = response.status
+                status = 0 if found.reset else response.status  # 0: no answer was sent
                 return response
         try:
             response = await handler(request)
         except ArmError as error:
             response = error.response()
         status = response.status
-        response.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
+        request_id = str(uuid.uuid4())
+        response.headers.setdefault("x-ms-request-id", request_id)
+        response.headers.setdefault(
+            "x-ms-correlation-request-id",
+            request.headers.get("x-ms-correlation-request-id", request_id),
+        )
         return response
     except web.HTTPException as error:
         status = error.status
-        raise
-    except ConnectionResetError:
-        status = 0  # no answer: the connection was reset
         raise
     finally:
         if not request.path.startswith(ADMIN_PREFIX):
@@ -74,9 +76,10 @@ async def _inject(request: web.Request, found: Effects) -> web.StreamResponse | 
     if found.latency_ms:
         await asyncio.sleep(found.latency_ms / 1000)
     if found.reset:
+        # abort the TCP connection; aiohttp then drops the response quietly
         if request.transport is not None:
             request.transport.abort()
-        raise ConnectionResetError("connection reset (injected by the sandbox)")
+        return web.Response(status=500)
     if found.status:
         code = STATUS_CODES[found.status]
         headers = {"Retry-After": str(found.retry_after)} if found.status in (429, 503) else {}

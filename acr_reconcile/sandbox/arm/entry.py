@@ -42,6 +42,12 @@ ROUTER = build_router()
 async def arm_entry(request: web.Request) -> web.StreamResponse:
     sandbox = ctx(request)
     claims = require_bearer(request, sandbox, sandbox.arm_audiences())
+    if not request.query.get("api-version"):
+        raise ArmError(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
     match = _SUBSCRIPTION.match(request.path)
     headers: dict[str, str] = {}
     if match:

@@ -140,3 +140,16 @@ def test_arm_refuses_an_expired_token(sandbox: SandboxHandle) -> None:
     response = _arm_get(sandbox, token)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "ExpiredAuthenticationToken"
+
+
+def test_arm_requires_an_api_version(sandbox: SandboxHandle) -> None:
+    token = sandbox.credential().get_token(ARM_SCOPE).token
+    response = requests.get(
+        f"{sandbox.arm_url}/subscriptions/{sandbox.subscription_id}/resourcegroups",
+        headers={"Authorization": f"Bearer {token}", "x-ms-correlation-request-id": "abc"},
+        verify=sandbox.ca_bundle,
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "MissingApiVersionParameter"
+    assert response.headers["x-ms-correlation-request-id"] == "abc"
