@@ -89,7 +89,11 @@ async def _copy(
         lro.finish(
             sandbox,
             operation,
-            {"code": "InternalServerError", "message": f"The import failed: {error}"[:500]},
+            {
+                "status": "500",
+                "code": "InternalServerError",
+                "message": f"The import failed: {type(error).__name__}: {error}"[:500],
+            },
         )
         return
     lro.finish(sandbox, operation)

@@ -136,7 +136,7 @@ async def get_status(request: web.Request, params: dict[str, str]) -> web.Respon
     if status == "InProgress":
         headers["Retry-After"] = retry_after(sandbox)
     if status == "Failed":
-        body["error"] = operation["error"]
+        body["error"] = {k: v for k, v in operation["error"].items() if k != "status"}
     return json_response(body, headers=headers)
 
 
