@@ -14,10 +14,12 @@ requested ``<resource>/.default`` scope and the principal in ``oid``/``appid``.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 
@@ -119,9 +121,24 @@ async def token(request: web.Request) -> web.Response:
         _check_tenant(sandbox, request.match_info["tenant"])
         form = await request.post()
         fields = {k: str(v) for k, v in form.items()}
+        fields |= _basic_credentials(request.headers.get("Authorization", ""))
         return json_response(issue(sandbox, fields))
     except OAuthError as error:
         return error.response()
+
+
+def _basic_credentials(header: str) -> dict[str, str]:
+    """``client_secret_basic``: client id and secret, form-url-encoded, in a Basic header."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return {}
+    try:
+        decoded = base64.b64decode(value.strip()).decode()
+    except (ValueError, UnicodeDecodeError):
+        msg = "The Basic credentials are malformed."
+        raise OAuthError(401, "invalid_client", 7000218, msg) from None
+    client_id, _, secret = decoded.partition(":")
+    return {"client_id": unquote_plus(client_id), "client_secret": unquote_plus(secret)}
 
 
 def issue(sandbox: Sandbox, form: dict[str, str]) -> dict[str, Any]:

@@ -153,3 +153,45 @@ def test_arm_requires_an_api_version(sandbox: SandboxHandle) -> None:
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "MissingApiVersionParameter"
     assert response.headers["x-ms-correlation-request-id"] == "abc"
+
+
+def test_token_endpoint_accepts_basic_client_credentials(sandbox: SandboxHandle) -> None:
+    url = f"{sandbox.arm_url}/{sandbox.tenant_id}/oauth2/v2.0/token"
+    form = {"grant_type": "client_credentials", "scope": ARM_SCOPE}
+    good = requests.post(
+        url, data=form, auth=(sandbox.client_id, sandbox.client_secret),
+        verify=sandbox.ca_bundle, timeout=10,
+    )  # fmt: skip
+    assert _claims(good.json()["access_token"])["appid"] == sandbox.client_id
+    bad = requests.post(
+        url, data=form, auth=(sandbox.client_id, "wrong"), verify=sandbox.ca_bundle, timeout=10
+    )
+    assert (bad.status_code, bad.json()["error_codes"]) == (401, [7000215])
+    assert "wrong" not in bad.text
+
+
+def test_subscriptions_are_listed_only_to_principals_holding_a_role(
+    sandbox: SandboxHandle,
+) -> None:
+    from azure.identity import ClientSecretCredential
+
+    app_id, _, secret = sandbox.add_principal(f"lister-{uuid.uuid4().hex[:6]}")
+    listed = []
+    for client_id, client_secret in ((sandbox.client_id, sandbox.client_secret), (app_id, secret)):
+        with ClientSecretCredential(
+            sandbox.tenant_id,
+            client_id,
+            client_secret,
+            authority=sandbox.arm_url,
+            disable_instance_discovery=True,
+            connection_verify=sandbox.ca_bundle,
+        ) as credential:
+            token = credential.get_token(ARM_SCOPE).token
+        response = requests.get(
+            f"{sandbox.arm_url}/subscriptions?api-version=2022-12-01",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=sandbox.ca_bundle,
+            timeout=10,
+        )
+        listed.append([s["subscriptionId"] for s in response.json()["value"]])
+    assert listed == [[sandbox.subscription_id], []]
