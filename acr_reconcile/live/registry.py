@@ -9,7 +9,6 @@ steady-state reads cost one round trip.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -196,26 +195,10 @@ class RegistryClient:
 
         Lets demos and tests create content without reaching any public registry.
         """
-        from acr_reconcile.live.testimage import build_test_image
+        from acr_reconcile.live.testimage import SCHEMA2, build_test_image, manifest_bytes
 
         image = build_test_image(seed)
-        config = self.push_blob(repository, image.config)
-        layer = self.push_blob(repository, image.layer)
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPES[0],
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": len(image.config),
-                "digest": config,
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": len(image.layer),
-                    "digest": layer,
-                }
-            ],
-        }
-        body = json.dumps(manifest, indent=3).encode()
-        return self.push_manifest(repository, tag, body, MANIFEST_MEDIA_TYPES[0])
+        self.push_blob(repository, image.config)
+        self.push_blob(repository, image.layer)
+        body = manifest_bytes(image)
+        return self.push_manifest(repository, tag, body, SCHEMA2)

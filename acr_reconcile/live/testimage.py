@@ -41,3 +41,31 @@ def build_test_image(seed: str) -> TestImage:
         "history": [{"created_by": "acr-reconcile test image"}],
     }
     return TestImage(json.dumps(config, sort_keys=True).encode(), layer)
+
+
+SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def blob_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def manifest_bytes(image: TestImage) -> bytes:
+    """The image's schema2 manifest; the config and layer blobs must be pushed first."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": SCHEMA2,
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": len(image.config),
+            "digest": blob_digest(image.config),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": len(image.layer),
+                "digest": blob_digest(image.layer),
+            }
+        ],
+    }
+    return json.dumps(manifest, indent=3).encode()

@@ -22,7 +22,7 @@ from acr_reconcile.sandbox.contracts import (
     PartStatus,
     RegistryRecord,
 )
-from acr_reconcile.sandbox.dataplane import importer, pki
+from acr_reconcile.sandbox.dataplane import importer, pki, public
 from acr_reconcile.sandbox.dataplane.backends import BackendFiles, BackendPair, free_port
 from acr_reconcile.sandbox.dataplane.proxy import LoginServerProxy, build_app
 from acr_reconcile.sandbox.dataplane.service import TokenService
@@ -57,6 +57,7 @@ class SandboxDataPlane:
         self._server_ssl: ssl.SSLContext | None = None
         self._client_ssl: ssl.SSLContext | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._hub: BackendPair | None = None  # the Docker Hub stand-in, started on first use
 
     async def start(self, directory: Directory) -> None:
         self._directory = directory
@@ -94,6 +95,9 @@ class SandboxDataPlane:
     async def stop(self) -> None:
         for key in list(self._served):
             await self._unserve(key)
+        if self._hub is not None:
+            await self._hub.stop()
+            self._hub = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -176,7 +180,9 @@ class SandboxDataPlane:
         await served.backends.ensure_started(self._client_ssl)
         dest = importer.internal_endpoint(served.login_server, served.backends, self._signer)
         source = None
-        if source_login_server:
+        if source_login_server and public.is_public(source_login_server):
+            source, source_image = await self._public_source(source_image)
+        elif source_login_server:
             own = self._by_login_server(source_login_server)
             if own is not None:
                 await own.backends.ensure_started(self._client_ssl)
@@ -193,8 +199,23 @@ class SandboxDataPlane:
             force=force,
         )
 
+    async def _public_source(self, image: str) -> tuple[importer.Endpoint, str]:
+        """The Docker Hub stand-in (see ``public``), holding ``image``; its hub spelling."""
+        assert self._files is not None and self._signer is not None
+        assert self._client_ssl is not None
+        if self._hub is None:
+            root = self._root / "public-docker.io"
+            self._hub = BackendPair(root, self._files, public.HUB.name, self._config.host)
+        await self._hub.ensure_started(self._client_ssl)
+        endpoint = importer.internal_endpoint(public.HUB.name, self._hub, self._signer)
+        hub = importer._Client(self._client(), self._client_ssl, endpoint)
+        return endpoint, await public.ensure_image(hub, image)
+
     def status(self) -> list[PartStatus]:
         parts = [PartStatus("token service", self._signer is not None, "ES256, x5c from the CA")]
+        hub = self._hub.registry if self._hub is not None else None
+        hub_detail = f"pid {hub.pid}, 127.0.0.1:{hub.port}" if hub is not None else "on demand"
+        parts.append(PartStatus("docker.io stand-in", hub is None or hub.running, hub_detail))
         for served in sorted(self._served.values(), key=lambda s: s.record.name):
             name = served.record.name
             parts.append(PartStatus(f"registry {name} (loginServer)", True, served.login_server))
