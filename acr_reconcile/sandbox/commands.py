@@ -43,11 +43,13 @@ def down(state_dir: Path) -> int:
 
 
 def status(state_dir: Path) -> int:
-    if process.running_pid(state_dir) is None:
+    pid = process.running_pid(state_dir)
+    if pid is None:
         print(f"sandbox: not running (state {state_dir})")
         return 1
     report = process.admin(state_dir, "GET", "/_sandbox/status")
-    print(f"sandbox: {report['url']}  content trust rules: {report['dct']}")
+    print(f"sandbox: {report['url']}  pid {pid}  state {state_dir}")
+    print(f"content trust rules: {report['dct']}")
     width = max(len(part["name"]) for part in report["parts"])
     for part in report["parts"]:
         mark = "healthy" if part["healthy"] else "UNHEALTHY"

@@ -234,7 +234,8 @@ async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
     return json_response(found)
 
 
-_PRINCIPAL = re.compile(r"principalId\s+eq\s+'([^']*)'", re.IGNORECASE)
+# principalId eq '…' (the SDKs) and assignedTo('…') (the CLI) both select one principal
+_PRINCIPAL = re.compile(r"principalId\s+eq\s+'([^']*)'|assignedTo\('([^']*)'\)", re.IGNORECASE)
 
 
 async def list_assignments(request: web.Request, params: dict[str, str]) -> web.Response:
@@ -246,7 +247,7 @@ async def list_assignments(request: web.Request, params: dict[str, str]) -> web.
     leftover = _PRINCIPAL.sub("", raw.lower().replace("atscope()", "")).replace("and", "").strip()
     if leftover:
         raise ArmError(400, "InvalidFilter", f"The filter '{raw}' is not supported.")
-    principal = principal_match[1].lower() if principal_match else None
+    principal = (principal_match[1] or principal_match[2]).lower() if principal_match else None
     found = []
     for record in assignments(sandbox).values():
         props = record["properties"]

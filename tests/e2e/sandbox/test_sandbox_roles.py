@@ -66,6 +66,8 @@ def test_assign_read_list_and_delete(sandbox: SandboxHandle, registry_id: str) -
     assert assignments.get(registry_id, name).role_definition_id == _definition(sandbox, SIGNER)
     by_principal = assignments.list_for_scope(registry_id, filter=f"principalId eq '{principal}'")
     assert [a.name for a in by_principal] == [name]
+    assigned = assignments.list_for_scope(registry_id, filter=f"assignedTo('{principal}')")
+    assert [a.name for a in assigned] == [name]
     at_scope = {a.principal_id for a in assignments.list_for_scope(registry_id, filter="atScope()")}
     assert principal in at_scope and len(at_scope) == 2  # and the owner from the subscription
     group = registry_id.split("/providers/")[0]
