@@ -26,7 +26,7 @@ class TrustCache:
             return None
         try:
             version = json.loads(raw)["signed"]["version"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return None
         return version if isinstance(version, int) else None
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -51,7 +51,7 @@ class PublicKey:
         try:
             key = _crypto_key(self.keytype, self.public)
             return _verify(key, method.lower(), message, signature)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             return False
 
     def certificate(self) -> x509.Certificate | None:
@@ -74,7 +74,10 @@ class PublicKey:
         keytype, public = obj.get("keytype"), obj["keyval"].get("public")
         if not isinstance(keytype, str) or not isinstance(public, str):
             raise ValueError("key has no keytype or public value")
-        return cls(keytype, base64.b64decode(public, validate=True))
+        key = cls(keytype, base64.b64decode(public, validate=True))
+        if keytype in X509_TYPES:
+            _readable_certificate(key.public)
+        return key
 
 
 @lru_cache(maxsize=1024)
@@ -85,6 +88,15 @@ def _key_id(keytype: str, public: bytes) -> str:
 @lru_cache(maxsize=256)
 def _certificate(pem: bytes) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem)
+
+
+def _readable_certificate(pem: bytes) -> None:
+    """Refuse an x509 key whose certificate or key cannot be read when it is parsed, so the
+    checks and the key store that use it later never meet an unreadable one."""
+    try:
+        _certificate(pem).public_key()
+    except UnsupportedAlgorithm as exc:
+        raise ValueError("certificate key algorithm is not supported") from exc
 
 
 @lru_cache(maxsize=256)

@@ -12,6 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -26,6 +27,8 @@ EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
 CURVE_OIDS = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34"}
 ITERATIONS = 2048
+# Far above what docker, notary or OpenSSL write; a file asking for more would only stall us.
+MAX_ITERATIONS = 1_000_000
 ENCRYPTED = "ENCRYPTED PRIVATE KEY"
 
 
@@ -121,12 +124,12 @@ def _pbes2_fields(body: bytes) -> tuple[bytes, int, bytes, bytes]:
     if found != [PBES2, PBKDF2, AES256_CBC]:
         raise ValueError("unsupported key encryption")
     iterations = int.from_bytes(der.expect(count, der.INTEGER), "big")
-    return (
-        der.expect(salt, der.OCTET_STRING),
-        iterations,
-        der.expect(iv, der.OCTET_STRING),
-        der.expect(data, der.OCTET_STRING),
-    )
+    if not 0 < iterations <= MAX_ITERATIONS:
+        raise ValueError("PBKDF2 iteration count out of range")
+    iv_bytes, sealed = der.expect(iv, der.OCTET_STRING), der.expect(data, der.OCTET_STRING)
+    if len(iv_bytes) != 16 or not sealed or len(sealed) % 16:
+        raise ValueError("AES-256-CBC needs a 16-byte IV and whole 16-byte blocks")
+    return der.expect(salt, der.OCTET_STRING), iterations, iv_bytes, sealed
 
 
 def _pkcs8(key: SigningKey) -> bytes:
@@ -156,7 +159,7 @@ def _from_pkcs8(plain: bytes) -> SigningKey:
         raise KeyFileError(f"unsupported private key algorithm {alg_oid}")
     try:
         loaded = serialization.load_der_private_key(inner, password=None)
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise KeyFileError("not a readable private key") from exc
     if not isinstance(loaded, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise KeyFileError("unsupported private key type")

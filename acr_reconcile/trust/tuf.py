@@ -21,6 +21,10 @@ from acr_reconcile.trust.crypto import PublicKey, SigningKey
 BASE_ROLES = ("root", "targets", "snapshot", "timestamp")
 RELEASES = "targets/releases"
 _FRACTION = re.compile(r"\.(\d+)")
+# notary's IsDelegation: "targets/" then lowercase letters, digits, "-", "_", "/" in a clean
+# path of under 256 characters. The name also becomes a file name in the trust cache.
+_DELEGATION_NAME = re.compile(r"targets(/[-a-z0-9_]+)+")
+_MAX_ROLE_NAME = 255
 _GO_ESCAPES = [
     (b"<", b"\\u003c"),
     (b">", b"\\u003e"),
@@ -167,7 +171,10 @@ def parse_time(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError(f"time without zone: {text}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"time out of range: {text}") from exc
 
 
 def envelope_bytes(signed: Mapping[str, Any], signatures: Iterable[Mapping[str, str]]) -> bytes:
@@ -205,6 +212,8 @@ def parse_envelope(raw: bytes) -> Envelope:
         signatures = tuple(
             Signature(str(s["keyid"]), str(s["method"]), base64.b64decode(s["sig"])) for s in sigs
         )
+    except RecursionError as exc:  # JSON nested beyond the interpreter's stack
+        raise MetadataFormatError("not notary metadata: nested too deeply") from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise MetadataFormatError(f"not notary metadata: {exc}") from exc
     return Envelope(raw, signed, signatures)
@@ -215,7 +224,7 @@ def parse_root(signed: Mapping[str, Any]) -> Root:
         keys = {k: PublicKey.from_json(v) for k, v in signed["keys"].items()}
         roles = {n: _role(r) for n, r in signed["roles"].items()}
         return Root(
-            int(signed["version"]),
+            _integer(signed["version"]),
             parse_time(signed["expires"]),
             keys,
             roles,
@@ -227,7 +236,7 @@ def parse_targets(signed: Mapping[str, Any]) -> Targets:
     with _format_errors("Targets", signed):
         delegations = signed.get("delegations") or {}
         return Targets(
-            int(signed["version"]),
+            _integer(signed["version"]),
             parse_time(signed["expires"]),
             {n: _file_meta(m) for n, m in (signed.get("targets") or {}).items()},
             {k: PublicKey.from_json(v) for k, v in (delegations.get("keys") or {}).items()},
@@ -238,7 +247,7 @@ def parse_targets(signed: Mapping[str, Any]) -> Targets:
 def parse_snapshot(signed: Mapping[str, Any], type_name: str = "Snapshot") -> Snapshot:
     with _format_errors(type_name, signed):
         return Snapshot(
-            int(signed["version"]),
+            _integer(signed["version"]),
             parse_time(signed["expires"]),
             {n: _file_meta(m) for n, m in signed["meta"].items()},
             type_name,
@@ -261,22 +270,45 @@ class _format_errors:
 
 
 def _role(obj: Mapping[str, Any]) -> Role:
-    return Role(tuple(obj["keyids"] or ()), int(obj["threshold"]))
+    return Role(_strings(obj["keyids"]), _integer(obj["threshold"]))
 
 
 def _delegated(obj: Mapping[str, Any]) -> DelegatedRole:
+    name = obj["name"]
+    if not isinstance(name, str) or not _is_delegation(name):
+        raise ValueError(f"{name!r} is not a delegation role name")
     return DelegatedRole(
-        tuple(obj["keyids"] or ()),
-        int(obj["threshold"]),
-        str(obj["name"]),
-        tuple(obj.get("paths") or ()),
-        tuple(obj.get("path_hash_prefixes") or ()),
+        _strings(obj["keyids"]),
+        _integer(obj["threshold"]),
+        name,
+        _strings(obj.get("paths")),
+        _strings(obj.get("path_hash_prefixes")),
     )
+
+
+def _is_delegation(name: str) -> bool:
+    return len(name) <= _MAX_ROLE_NAME and _DELEGATION_NAME.fullmatch(name) is not None
+
+
+def _integer(value: Any) -> int:
+    """Go decodes these fields into integers: a float, string or boolean is malformed."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{value!r} is not an integer")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A JSON list of strings (null or absent is empty), as Go's ``[]string``."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("expected a list of strings")
+    return tuple(value)
 
 
 def _file_meta(obj: Mapping[str, Any]) -> FileMeta:
     hashes = {k: base64.b64decode(v) for k, v in obj["hashes"].items()}
-    return FileMeta(int(obj["length"]), hashes, obj.get("custom"))
+    return FileMeta(_integer(obj["length"]), hashes, obj.get("custom"))
 
 
 def _role_json(role: Role) -> dict[str, Any]:
