@@ -156,7 +156,11 @@ class _Converter:
             return self.scalars.construct_object(node)
         except (ValueError, yaml.YAMLError) as error:
             reason = str(error).splitlines()[0]
-            return self._problem(node, path, f"cannot read this {node.tag[len(_YAML) :]}: {reason}")
+        except (KeyError, IndexError, AttributeError):
+            # PyYAML's constructors trust that the text matched the tag's pattern; an explicit
+            # tag (``!!bool x``, ``!!int ''``, ``!!timestamp x``) skips that match.
+            reason = f"{node.value!r} is not written as one"
+        return self._problem(node, path, f"cannot read this {node.tag[len(_YAML) :]}: {reason}")
 
     def _mapping(self, node: MappingNode, path: str, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
