@@ -52,7 +52,7 @@ def _tls(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = Store.load(state_dir)
     if dct:
         store.settings["dct"] = dct

@@ -108,7 +108,7 @@ def start(
     existing = running_pid(state_dir)
     if existing:
         return existing
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds keys and secrets
     command = [sys.executable, "-m", DAEMON_MODULE, "--state-dir", str(state_dir)]
     if port:
         command += ["--port", str(port)]

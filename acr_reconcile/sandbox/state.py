@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import time
@@ -34,6 +35,7 @@ STATE_FILE = "state.json"
 FLUSH_SECONDS = 0.2
 
 Json = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 def hash_secret(secret: str, salt: str | None = None) -> str:
@@ -88,7 +90,12 @@ class Store:
             if self._dirty:
                 self._dirty = False
                 text = json.dumps(self.data, indent=1, sort_keys=True)
-                await loop.run_in_executor(None, self._write_text, text)
+                try:
+                    await loop.run_in_executor(None, self._write_text, text)
+                except OSError:
+                    # keep serving; the next change (or the stop) retries the write
+                    log.exception("cannot write %s", self.state_dir / STATE_FILE)
+                    self._dirty = True
 
     def _write_text(self, text: str) -> None:
         path = self.state_dir / STATE_FILE
