@@ -142,14 +142,26 @@ def test_delete_is_long_running(clean: SandboxHandle) -> None:
         registries.get("rg", "regdelete01")
 
 
+def _import(sandbox: SandboxHandle, registry_uri: str, image: str, tag: str) -> None:
+    parameters = ImportImageParameters(
+        source=ImportSource(registry_uri=registry_uri, source_image=image), target_tags=[tag]
+    )
+    registries = sandbox.clients().registries.registries
+    registries.begin_import_image("rg", "regimport01", parameters).result()
+
+
+def test_import_runs_as_a_long_running_operation(clean: SandboxHandle) -> None:
+    _create(clean, "regimport01", sku="Basic")
+    clean.clear_requests()
+    _import(clean, "docker.io", "library/hello-world:latest", "hello-world:imported")
+    calls = [(e["method"], e["status"]) for e in clean.requests(arm_only=True)]
+    assert calls[0] == ("POST", 202)
+    assert calls[-1] == ("GET", 200)  # the operation result
+
+
 def test_import_failure_becomes_the_operation_error(clean: SandboxHandle) -> None:
     _create(clean, "regimport01", sku="Basic")
-    registries = clean.clients().registries.registries
-    parameters = ImportImageParameters(
-        source=ImportSource(registry_uri="docker.io", source_image="library/hello-world:latest"),
-        target_tags=["none:latest"],
-    )
     with pytest.raises(HttpResponseError) as failed:
-        registries.begin_import_image("rg", "regimport01", parameters).result()
+        _import(clean, "registry.example.invalid", "library/none:latest", "none:latest")
     assert failed.value.status_code == 400
     assert failed.value.error.code == "InvalidParameter"  # the data plane works offline
