@@ -138,6 +138,27 @@ async def add_principal(request: web.Request) -> web.Response:
     )
 
 
+async def add_subscription(request: web.Request) -> web.Response:
+    """Another subscription (for fleets spanning subscriptions); the seeded owner owns it."""
+    import uuid
+
+    from acr_reconcile.sandbox.state import grant_owner
+
+    sandbox = _authorised(request)
+    body = await _json(request)
+    raw = body.get("subscriptionId") if isinstance(body, dict) else None
+    try:
+        subscription_id = str(uuid.UUID(str(raw))) if raw else str(uuid.uuid4())
+    except ValueError:
+        raise _bad("subscriptionId must be a GUID") from None
+    name = body.get("displayName") if isinstance(body, dict) else None
+    subscriptions = sandbox.store.section("subscriptions")
+    if subscription_id not in subscriptions:
+        subscriptions[subscription_id] = {"displayName": str(name or subscription_id)}
+        grant_owner(sandbox.store, subscription_id)
+    return json_response({"subscriptionId": subscription_id}, status=201)
+
+
 async def add_federated_credential(request: web.Request) -> web.Response:
     sandbox = _authorised(request)
     record = sandbox.store.section("principals").get(request.match_info["object_id"].lower())
@@ -181,5 +202,6 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/_sandbox/settings", get_settings)
     r.add_post("/_sandbox/settings", set_settings)
     r.add_post("/_sandbox/principals", add_principal)
+    r.add_post("/_sandbox/subscriptions", add_subscription)
     r.add_post("/_sandbox/principals/{object_id}/federatedCredentials", add_federated_credential)
     r.add_post("/_sandbox/reset", reset)

@@ -132,8 +132,9 @@ class Store:
         owner's subscription role so the sandbox stays usable."""
         self.data["resourceGroups"] = {}
         self.data["registries"] = {}
-        seeded = str(self.data["owner"].get("assignmentKey", ""))
-        keep = {k: v for k, v in self.section("roleAssignments").items() if k == seeded}
+        owner = self.data["owner"]
+        seeded = {*owner.get("assignmentKeys", []), owner.get("assignmentKey")}
+        keep = {k: v for k, v in self.section("roleAssignments").items() if k in seeded}
         self.data["roleAssignments"] = keep
         self.changed()
 
@@ -180,6 +181,31 @@ def _empty_document() -> Json:
     }
 
 
+def grant_owner(store: Store, subscription_id: str) -> None:
+    """Make the seeded owner Owner of ``subscription_id``; a reset keeps these grants."""
+    owner_id = str(store.data["owner"]["objectId"])
+    scope = f"/subscriptions/{subscription_id}"
+    name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}|{owner_id}|{OWNER_ROLE}"))
+    ra_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    store.section("roleAssignments")[ra_id.lower()] = {
+        "id": ra_id,
+        "name": name,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": (
+                f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE}"
+            ),
+            "principalId": owner_id,
+            "principalType": "ServicePrincipal",
+            "scope": scope,
+            "createdOn": "2020-01-01T00:00:00.0000000Z",
+            "updatedOn": "2020-01-01T00:00:00.0000000Z",
+        },
+    }
+    store.data["owner"].setdefault("assignmentKeys", []).append(ra_id.lower())
+    store.changed()
+
+
 def seed(store: Store) -> None:
     """First-up content: the subscription, its owner principal and the walkthrough signer.
 
@@ -195,27 +221,6 @@ def seed(store: Store) -> None:
     assert owner_secret and signer_secret
     write_private(secret_file(store.state_dir, OWNER_NAME), owner_secret.encode())
     write_private(secret_file(store.state_dir, WALKTHROUGH_SIGNER), signer_secret.encode())
-    scope = f"/subscriptions/{SUBSCRIPTION_ID}"
-    name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}|{owner['id']}|{OWNER_ROLE}"))
-    ra_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
-    store.section("roleAssignments")[ra_id.lower()] = {
-        "id": ra_id,
-        "name": name,
-        "type": "Microsoft.Authorization/roleAssignments",
-        "properties": {
-            "roleDefinitionId": (
-                f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE}"
-            ),
-            "principalId": owner["id"],
-            "principalType": "ServicePrincipal",
-            "scope": scope,
-            "createdOn": "2020-01-01T00:00:00.0000000Z",
-            "updatedOn": "2020-01-01T00:00:00.0000000Z",
-        },
-    }
-    store.data["owner"] = {
-        "objectId": owner["id"],
-        "appId": owner["appId"],
-        "assignmentKey": ra_id.lower(),
-    }
+    store.data["owner"] = {"objectId": owner["id"], "appId": owner["appId"]}
+    grant_owner(store, SUBSCRIPTION_ID)
     store.changed()

@@ -98,12 +98,13 @@ class SandboxHandle:
         return credential
 
     def clients(self, credential: Any = None, **options: Any) -> SdkClients:
-        """The three real mgmt clients; ``options`` (retry_total, polling_interval, ...)
-        override the defaults, which poll without sleeping."""
+        """The three real mgmt clients; ``options`` (retry_total, polling_interval, ...,
+        subscription_id) override the defaults, which poll without sleeping."""
         from azure.mgmt.authorization import AuthorizationManagementClient
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
         from azure.mgmt.resource.resources import ResourceManagementClient
 
+        sub = options.pop("subscription_id", None) or self.subscription_id
         common: dict[str, Any] = {
             "base_url": self.arm_url,
             "connection_verify": self.ca_bundle,
@@ -114,7 +115,6 @@ class SandboxHandle:
             credential = self.credential()
         elif credential not in self._opened:
             self._opened.append(credential)
-        sub = self.subscription_id
         clients = SdkClients(
             resources=ResourceManagementClient(credential, sub, **common),
             registries=ContainerRegistryManagementClient(credential, sub, **common),
@@ -177,6 +177,16 @@ class SandboxHandle:
             "POST", "/_sandbox/principals", {"displayName": name, "type": principal_type}
         )
         return str(created["appId"]), str(created["objectId"]), str(created["secret"])
+
+    def add_subscription(self, subscription_id: str | None = None, name: str = "") -> str:
+        """Another subscription, owned by the seeded owner; returns its id."""
+        body = {"subscriptionId": subscription_id, "displayName": name or None}
+        created = self.admin("POST", "/_sandbox/subscriptions", body)
+        return str(created["subscriptionId"])
+
+    def clients_for(self, subscription_id: str, **options: Any) -> SdkClients:
+        """The mgmt clients bound to another subscription."""
+        return self.clients(subscription_id=subscription_id, **options)
 
     def add_federated_credential(
         self, object_id: str, issuer: str, subject: str, public_key_pem: str

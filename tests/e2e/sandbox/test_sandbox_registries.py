@@ -165,3 +165,18 @@ def test_import_failure_becomes_the_operation_error(clean: SandboxHandle) -> Non
         _import(clean, "registry.example.invalid", "library/none:latest", "none:latest")
     assert failed.value.status_code == 400
     assert failed.value.error.code == "InvalidParameter"  # the data plane works offline
+
+
+def test_registry_names_are_unique_across_subscriptions(clean: SandboxHandle) -> None:
+    other = clean.add_subscription(name="second")
+    assert clean.add_subscription(other) == other  # adding again changes nothing
+    clients = clean.clients_for(other)
+    clients.resources.resource_groups.create_or_update("rg", {"location": "westeurope"})
+    clients.registries.registries.begin_create(
+        "rg", "regsecond01", Registry(location="westeurope", sku=Sku(name="Basic"))
+    ).result()
+    request = RegistryNameCheckRequest(name="regsecond01", type=KIND)
+    home = clean.clients().registries.registries
+    assert home.check_name_availability(request).reason == "AlreadyExists"
+    assert [r.name for r in home.list()] == []  # lists stay per subscription
+    assert [r.name for r in clients.registries.registries.list()] == ["regsecond01"]
