@@ -41,6 +41,11 @@ def add_parser(sub: Any) -> None:
     principal_actions = principal.add_subparsers(dest="principal_action", required=True)
     add = principal_actions.add_parser("add", help="create a service principal with a secret")
     add.add_argument("name", help="display name")
+    for action in (up, *(actions.choices[n] for n in ("down", "status", "env", "reset")), add):
+        # also accepted after the action: `sandbox up --state-dir DIR`
+        action.add_argument(
+            "--state-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     p.set_defaults(run=run)
 
 

@@ -89,7 +89,7 @@ def test_lifecycle_with_persistence(state_dir: Path, capsys: pytest.CaptureFixtu
 def test_down_without_a_daemon_and_env_before_up(
     state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _cli(state_dir, "down") == 0
+    assert main(["sandbox", "down", "--state-dir", str(state_dir)]) == 0  # after the action too
     assert "not running" in capsys.readouterr().out
     assert _cli(state_dir, "env") == 1
     assert "sandbox up" in capsys.readouterr().err
