@@ -32,6 +32,7 @@ from tests.fuzz.mutations import WRONG_VALUES, delete_at, json_value, paths, rep
 from tests.fuzz.world import GUN, NOW, ROLES, world
 
 MODES = ("served", "resigned", "pinned", "keyfile")
+Outcome = TrustedRepo | AcrReconcileError | None
 PASSPHRASE = "fuzz-passphrase"
 _DELETE, _PIN = 0x8000, 0x4000
 
@@ -78,23 +79,25 @@ class TrustTarget:
         *,
         delete: bool = False,
         pinned: Mapping[str, bytes] | None = None,
-    ) -> None:
-        """The place ``choice`` (modulo the places) of ``role``'s signed part gets
-        ``value`` (or goes), then the role and its parents are signed again."""
+        place: tuple[Any, ...] | None = None,
+    ) -> Outcome:
+        """The place ``choice`` (modulo the places; or ``place`` itself) of ``role``'s
+        signed part gets ``value`` (or goes), then the role and its parents are signed again."""
 
         def mutate(name: str, signed: dict[str, Any]) -> dict[str, Any]:
             if name != role:
                 return signed
             places = paths(signed)
-            place = places[choice % len(places)]
+            where = places[choice % len(places)] if place is None else place
             changed: dict[str, Any] = (
-                delete_at(signed, place) if delete else replace_at(signed, place, value)
+                delete_at(signed, where) if delete else replace_at(signed, where, value)
             )
             return changed if isinstance(changed, dict) else {"signed": changed}
 
-        self.read(world().files(mutate), pinned or {})
+        return self.read(world().files(mutate), pinned or {})
 
-    def read(self, files: Mapping[str, bytes], pinned: Mapping[str, bytes]) -> None:
+    def read(self, files: Mapping[str, bytes], pinned: Mapping[str, bytes]) -> Outcome:
+        """Verified data (handed on to its consumers), None, or the clean error."""
         shutil.rmtree(self.trust_dir / "tuf", ignore_errors=True)
         cache = TrustCache(self.trust_dir, GUN)
         for role, raw in pinned.items():
@@ -103,8 +106,9 @@ class TrustTarget:
             repo = fetch_trusted(HostileServer(files), cache, GUN, NOW)  # type: ignore[arg-type]
             if repo is not None:
                 self._consume(repo)
-        except AcrReconcileError:
-            pass
+        except AcrReconcileError as error:
+            return error
+        return repo
 
     def _consume(self, repo: TrustedRepo) -> None:
         expiry_warnings(repo, NOW, WARN_WITHIN)
@@ -112,22 +116,26 @@ class TrustTarget:
         for role in (RELEASES, "targets"):
             with contextlib.suppress(AcrReconcileError):
                 role_keys(repo, role)
-        signing_role(repo, self.store, tags)
+        with contextlib.suppress(AcrReconcileError):
+            signing_role(repo, self.store, tags)
 
-    def key_file(self, raw: bytes) -> None:
-        """A key file as found in the trust directory: listed, then opened."""
+    def key_file(self, raw: bytes) -> int:
+        """A key file as found in the trust directory: listed, then opened (how many times
+        it opened is returned, so a test can tell a valid seed from a refused one)."""
         private = self.key_dir / "private"
         shutil.rmtree(private, ignore_errors=True)
         private.mkdir(parents=True)
         path = private / f"{hashlib.sha256(raw).hexdigest()}.key"
         path.write_bytes(raw)
         store = KeyStore(self.key_dir, Passphrases(PASSPHRASE, PASSPHRASE, PASSPHRASE, PASSPHRASE))
+        opened = 0
         for entry in store.entries():
             for role in (entry.role or "targets", "root"):
                 with contextlib.suppress(AcrReconcileError):
-                    store.load(entry.path, role)
+                    opened += bool(store.load(entry.path, role))
         with contextlib.suppress(AcrReconcileError):
-            store.load(path, "targets")
+            opened += bool(store.load(path, "targets"))
+        return opened
 
 
 def runtime_seeds() -> list[bytes]:

@@ -14,6 +14,10 @@ YAML_SNIPPETS = (
     "!!set {a, b}",
     "!!omap [a: 1]",
     "!!timestamp 9999-12-31T23:59:59-01:00",
+    "!!timestamp soon",
+    "!!bool maybe",
+    "!!int ''",
+    "!!float ''",
     "0001-01-01 00:00:00 +01:00",
     "2024-02-30",
     "!!int 0x" + "f" * 40,
@@ -92,12 +96,12 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 def replace_at(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    """A copy of ``value`` with the place at ``path`` holding ``new``."""
+    """A copy of ``value`` with the place at ``path`` holding ``new`` (a missing key is added)."""
     if not path:
         return new
     head, *rest = path
     copy: Any = dict(value) if isinstance(value, dict) else list(value)
-    copy[head] = replace_at(value[head], tuple(rest), new)
+    copy[head] = replace_at(value[head], tuple(rest), new) if rest else new
     return copy
 
 
