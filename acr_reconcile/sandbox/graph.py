@@ -35,6 +35,16 @@ class GraphError(ArmError):
         return body
 
 
+def _authenticate(request: web.Request, sandbox: Sandbox) -> None:
+    """Graph's own 401s: ``InvalidAuthenticationToken`` with Graph's messages."""
+    try:
+        require_bearer(request, sandbox, sandbox.graph_audiences())
+    except ArmError as error:
+        empty = error.code == "AuthenticationFailed"
+        message = "Access token is empty." if empty else "Access token validation failure."
+        raise GraphError(401, "InvalidAuthenticationToken", message) from None
+
+
 def _graph_error(status: int, code: str, message: str) -> ArmError:
     return GraphError(status, code, message)
 
@@ -80,7 +90,7 @@ def _members(sandbox: Sandbox, collection: str) -> list[dict[str, Any]]:
 
 async def list_collection(request: web.Request) -> web.Response:
     sandbox = ctx(request)
-    require_bearer(request, sandbox, sandbox.graph_audiences())
+    _authenticate(request, sandbox)
     collection = _collection(request.match_info["collection"])
     select = request.query.get("$select")
     members = _members(sandbox, collection)
@@ -114,7 +124,7 @@ def _equals(field: str, actual: Any, wanted: str) -> bool:
 
 async def get_member(request: web.Request) -> web.Response:
     sandbox = ctx(request)
-    require_bearer(request, sandbox, sandbox.graph_audiences())
+    _authenticate(request, sandbox)
     key = request.match_info["key"]
     collection_segment = request.match_info["collection"]
     alt = _ALT_KEY.match(f"{collection_segment}{key}") if key.startswith("(") else None

@@ -68,3 +68,18 @@ def test_graph_answers_graph_shaped_errors(sandbox: SandboxHandle) -> None:
         timeout=10,
     )
     assert alternate.json()["displayName"] == "DavidServiceAccount"
+
+
+def test_graph_refuses_missing_and_arm_tokens_as_graph_does(sandbox: SandboxHandle) -> None:
+    url = f"{sandbox.arm_url}/v1.0/servicePrincipals"
+    arm_token = sandbox.credential().get_token("https://management.azure.com/.default").token
+    answers = [
+        requests.get(url, headers=headers, verify=sandbox.ca_bundle, timeout=10)
+        for headers in ({}, {"Authorization": f"Bearer {arm_token}"})
+    ]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert [a.json()["error"]["message"] for a in answers] == [
+        "Access token is empty.",
+        "Access token validation failure.",
+    ]
+    assert all(a.json()["error"]["code"] == "InvalidAuthenticationToken" for a in answers)
