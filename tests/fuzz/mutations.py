@@ -60,6 +60,7 @@ WRONG_VALUES: tuple[Any, ...] = (
     False,
     0,
     -1,
+    2,  # a root version one above the pinned one: the rotation path
     2**63,
     10**400,
     1.5,
