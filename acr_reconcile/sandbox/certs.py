@@ -67,7 +67,8 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _make_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def make_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A fresh EC P-256 CA, valid ten years; the sandbox's trust anchor."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
     name = _name("acr-reconcile sandbox CA")
@@ -133,7 +134,7 @@ def ensure_certs(state_dir: Path) -> CertPaths:
     """Create the CA, server certificate and client bundle once; later calls reuse them."""
     paths = cert_paths(state_dir)
     if not (paths.ca_cert.exists() and paths.ca_key.exists()):
-        key, cert = _make_ca()
+        key, cert = make_ca()
         write_private(paths.ca_key, _key_pem(key))
         paths.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         paths.server_cert.unlink(missing_ok=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from acr_reconcile.errors import SandboxError
+from acr_reconcile.sandbox.certs import make_ca, write_private
 
 _CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -50,12 +50,6 @@ def _load_ca(ca_cert: str, ca_key_path: str) -> tuple[x509.Certificate, _CaKey]:
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise SandboxError(f"sandbox CA key {ca_key_path}: expected an EC or RSA key")
     return cert, key
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
 
 
 def issue(
@@ -113,7 +107,7 @@ def issue(
         x509.KeyUsage(digital_signature=True, key_encipherment=False, **usage), critical=True
     )
     cert = builder.sign(ca_key, hashes.SHA256())
-    _write_private(
+    write_private(
         pair.key_path,
         key.private_bytes(
             serialization.Encoding.PEM,
@@ -138,38 +132,10 @@ def _reusable(cert_path: Path, ca_cert: str) -> bool:
 
 def create_ca(directory: Path) -> tuple[Path, Path]:
     """A standalone CA (``ca.crt``, ``ca.key``) to run the data plane without the daemon."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "data plane CA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = make_ca()
     cert_path, key_path = directory / "ca.crt", directory / "ca.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_private(
+    write_private(
         key_path,
         key.private_bytes(
             serialization.Encoding.PEM,
