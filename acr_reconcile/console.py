@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,34 +21,28 @@ def _colour_wanted(stream: object) -> bool:
     return bool(isatty and isatty())
 
 
-@cache
-def stdout() -> Console:
+def _console(stream: TextIO) -> Console:
     from rich.console import Console
 
-    colour = _colour_wanted(sys.stdout)
+    colour = _colour_wanted(stream)
     return Console(
-        file=sys.stdout,
+        file=stream,
         no_color=not colour,
         highlight=False,
         soft_wrap=True,
         force_terminal=colour or None,
         emoji=False,
     )
+
+
+@cache
+def stdout() -> Console:
+    return _console(sys.stdout)
 
 
 @cache
 def stderr() -> Console:
-    from rich.console import Console
-
-    colour = _colour_wanted(sys.stderr)
-    return Console(
-        file=sys.stderr,
-        no_color=not colour,
-        highlight=False,
-        soft_wrap=True,
-        force_terminal=colour or None,
-        emoji=False,
-    )
+    return _console(sys.stderr)
 
 
 def print_error(message: str) -> None:
