@@ -19,9 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from acr_reconcile.errors import AcrReconcileError
+from acr_reconcile.trust import der
 from acr_reconcile.trust.cache import TrustCache
 from acr_reconcile.trust.crypto import SigningKey
-from acr_reconcile.trust.keyfile import encrypt_key
+from acr_reconcile.trust.keyfile import (
+    AES256_CBC,
+    ENCRYPTED,
+    PBES2,
+    PBKDF2,
+    encrypt_key,
+    format_pem,
+    parse_pem,
+)
 from acr_reconcile.trust.keys import KeyStore, Passphrases
 from acr_reconcile.trust.publish import role_keys, signing_role
 from acr_reconcile.trust.reader import TrustedRepo, fetch_trusted
@@ -31,7 +40,7 @@ from tests.fuzz.corpus import write_seeds
 from tests.fuzz.mutations import WRONG_VALUES, delete_at, json_value, paths, replace_at
 from tests.fuzz.world import GUN, NOW, ROLES, world
 
-MODES = ("served", "resigned", "pinned", "keyfile")
+MODES = ("served", "resigned", "pinned", "keyfile", "keyder")
 Outcome = TrustedRepo | AcrReconcileError | None
 PASSPHRASE = "fuzz-passphrase"
 _DELETE, _PIN = 0x8000, 0x4000
@@ -66,6 +75,8 @@ class TrustTarget:
             self.read(self.valid, {role: payload})
         elif mode == "keyfile":
             self.key_file(payload)
+        elif mode == "keyder":  # the DER inside the PEM, where byte mutations mean something
+            self.key_file(format_pem(ENCRYPTED, {"role": role}, payload).encode())
         else:
             value = json_value(payload) if payload else WRONG_VALUES[selector % len(WRONG_VALUES)]
             pinned = self.valid if selector & _PIN else {}
@@ -149,7 +160,17 @@ def runtime_seeds() -> list[bytes]:
     for role in ("targets", "root"):
         text = encrypt_key(key, PASSPHRASE, {"role": role, "gun": GUN})
         seeds.append(bytes([3, 0, 0, 0]) + text.encode())
+        seeds.append(bytes([4, ROLES.index(role), 0, 0]) + parse_pem(text).body)
     return seeds
+
+
+def pbes2_key_file(iterations: int, iv: bytes, sealed: bytes, salt: bytes = b"salt") -> bytes:
+    """An encrypted key file with the given PBES2 parameters, possible or not."""
+    kdf = der.sequence(der.oid(PBKDF2), der.sequence(der.octets(salt), der.integer(iterations)))
+    scheme = der.sequence(der.oid(AES256_CBC), der.octets(iv))
+    algorithm = der.sequence(der.oid(PBES2), der.sequence(kdf, scheme))
+    body = der.sequence(algorithm, der.octets(sealed))
+    return format_pem(ENCRYPTED, {"role": "targets"}, body).encode()
 
 
 def main(argv: list[str], workdir: Path) -> None:

@@ -11,10 +11,8 @@ import pytest
 
 from acr_reconcile.errors import SpecError, TrustDataInvalid
 from acr_reconcile.spec.loader import load_text
-from acr_reconcile.trust import der
 from acr_reconcile.trust.cache import TrustCache
-from acr_reconcile.trust.keyfile import AES256_CBC, ENCRYPTED, PBES2, PBKDF2, format_pem
-from tests.fuzz.harness_trust import TrustTarget
+from tests.fuzz.harness_trust import TrustTarget, pbes2_key_file
 from tests.fuzz.mutations import deep
 from tests.fuzz.world import GUN, world
 
@@ -68,14 +66,6 @@ def test_json_nested_beyond_the_stack(target: TrustTarget, raw: bytes, tmp_path:
     assert cache.version("targets") is None
 
 
-def _pbes2_key(iterations: int, iv: bytes, sealed: bytes) -> bytes:
-    kdf = der.sequence(der.oid(PBKDF2), der.sequence(der.octets(b"salt"), der.integer(iterations)))
-    scheme = der.sequence(der.oid(AES256_CBC), der.octets(iv))
-    algorithm = der.sequence(der.oid(PBES2), der.sequence(kdf, scheme))
-    body = der.sequence(algorithm, der.octets(sealed))
-    return format_pem(ENCRYPTED, {"role": "targets"}, body).encode()
-
-
 @pytest.mark.parametrize(
     ("iterations", "iv", "sealed"),
     [
@@ -88,7 +78,7 @@ def _pbes2_key(iterations: int, iv: bytes, sealed: bytes) -> bytes:
 def test_key_files_with_impossible_parameters_are_refused(
     target: TrustTarget, iterations: int, iv: bytes, sealed: bytes
 ) -> None:
-    assert target.key_file(_pbes2_key(iterations, iv, sealed)) == 0
+    assert target.key_file(pbes2_key_file(iterations, iv, sealed)) == 0
 
 
 @pytest.mark.parametrize(

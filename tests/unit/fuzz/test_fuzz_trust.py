@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acr_reconcile.errors import AcrReconcileError
-from acr_reconcile.trust.keyfile import format_pem, parse_pem
+from acr_reconcile.trust.keyfile import MAX_ITERATIONS, format_pem, parse_pem
 from acr_reconcile.trust.reader import TrustedRepo
-from tests.fuzz.harness_trust import TrustTarget, runtime_seeds
+from tests.fuzz.harness_trust import TrustTarget, pbes2_key_file, runtime_seeds
 from tests.fuzz.mutations import WRONG_VALUES, deep
 from tests.fuzz.world import ROLES, world
 
@@ -43,7 +43,7 @@ def test_the_unmutated_repository_verifies(target: TrustTarget) -> None:
     assert isinstance(target.read(world().files(), world().files()), TrustedRepo)
 
 
-@BOUNDED
+@settings(BOUNDED, max_examples=100)
 @given(roles, st.integers(0, 500), values, st.booleans(), st.booleans())
 def test_resigned_value_anywhere(
     target: TrustTarget, role: str, choice: int, value: Any, delete: bool, pin: bool
@@ -108,3 +108,18 @@ def test_shapes_of_json_no_parser_expects(target: TrustTarget) -> None:
         for role in ROLES:
             outcome = target.read(world().files(replace={role: raw}), {})
             assert isinstance(outcome, AcrReconcileError), (role, raw)
+
+
+@BOUNDED
+@given(
+    st.sampled_from([0, 1, MAX_ITERATIONS + 1, 2**32, 2**40]) | st.integers(0, 4096),
+    st.binary(max_size=20),
+    st.binary(max_size=40),
+    st.binary(max_size=10),
+)
+def test_any_pbes2_parameters(
+    target: TrustTarget, iterations: int, iv: bytes, sealed: bytes, salt: bytes
+) -> None:
+    """Iteration count, IV and ciphertext as a key file may state them: refused, never a
+    crash nor a stall (nothing here decrypts to a key)."""
+    assert target.key_file(pbes2_key_file(iterations, iv, sealed, salt)) == 0
