@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,29 +12,11 @@ from tests.e2e.plan_apply_support import (
     RG,
     Cli,
     Walkthrough,
-    cli_runner,
-    make_walkthrough,
     sdk,
 )
 from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def walkthrough(
-    sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Walkthrough]:
-    yield make_walkthrough(sandbox, tmp_path_factory.mktemp("export"))
-
-
-@pytest.fixture
-def cli(
-    walkthrough: Walkthrough,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return cli_runner(walkthrough.env, monkeypatch, capsys)
 
 
 def test_exported_spec_is_in_sync_and_names_signers_by_app_id(

@@ -7,7 +7,7 @@ Entra ID and Graph, and the real docker-registry and notary-server behind it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +19,12 @@ from tests.e2e.plan_apply_support import (
     Cli,
     Walkthrough,
     acr_assignments,
-    cli_runner,
-    make_walkthrough,
     sdk,
     writes,
 )
 from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def walkthrough(
-    sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Walkthrough]:
-    yield make_walkthrough(sandbox, tmp_path_factory.mktemp("walkthrough"))
-    sandbox.settings(dct="legacy")
-
-
-@pytest.fixture
-def cli(
-    walkthrough: Walkthrough,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return cli_runner(walkthrough.env, monkeypatch, capsys)
 
 
 @pytest.fixture

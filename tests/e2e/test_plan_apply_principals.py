@@ -3,31 +3,14 @@ ambiguous one is a plan error naming the spec field, before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.plan_apply_support import Cli, Walkthrough, cli_runner, make_walkthrough, writes
+from tests.e2e.plan_apply_support import Cli, Walkthrough, writes
 from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def walkthrough(
-    sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Walkthrough]:
-    yield make_walkthrough(sandbox, tmp_path_factory.mktemp("principals"))
-
-
-@pytest.fixture
-def cli(
-    walkthrough: Walkthrough,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return cli_runner(walkthrough.env, monkeypatch, capsys)
 
 
 def _spec_with(walkthrough: Walkthrough, tmp_path: Path, reference: str) -> Path:

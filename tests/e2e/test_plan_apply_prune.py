@@ -3,15 +3,11 @@ does not list are removed by apply; other roles and the caller's own access stay
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.e2e.plan_apply_support import (
     Cli,
     Walkthrough,
-    cli_runner,
-    make_walkthrough,
     registry_id,
     sdk,
 )
@@ -21,22 +17,6 @@ pytestmark = pytest.mark.e2e
 
 PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
 PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-
-
-@pytest.fixture(scope="module")
-def walkthrough(
-    sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Walkthrough]:
-    yield make_walkthrough(sandbox, tmp_path_factory.mktemp("prune"))
-
-
-@pytest.fixture
-def cli(
-    walkthrough: Walkthrough,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return cli_runner(walkthrough.env, monkeypatch, capsys)
 
 
 def _assign(sandbox: SandboxHandle, name: str, principal: str, role: str) -> None:
