@@ -64,13 +64,17 @@ def main(argv: list[str]) -> int:
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__)
-    parser.add_argument("targets", nargs="*", choices=[*TARGETS, []], metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="spec, trust (default: both)")
     parser.add_argument(
         "--seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "60")), metavar="N"
     )
     parser.add_argument("--work-dir", default=str(REPO / ".fuzz"), help="corpus and crashes")
     parser.add_argument("--write-corpus", action="store_true", help="regenerate the seeds")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.targets) - set(TARGETS))
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+    return args
 
 
 def _fuzz(target: str, seconds: int, work: Path) -> Outcome:
