@@ -154,5 +154,5 @@ def _error_of(response: requests.Response) -> tuple[str | None, str]:
         if isinstance(detail, dict) and isinstance(detail.get("Error"), dict):
             message = f"{message} ({detail['Error'].get('Msg', '')})"
         return str(first.get("code")), message
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         return None, ""
