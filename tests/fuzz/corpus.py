@@ -6,6 +6,7 @@ keys of that process (and private keys never go into the repository)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from tests.fuzz.mutations import YAML_SNIPPETS
@@ -25,8 +26,10 @@ def spec_seeds() -> list[bytes]:
 
 
 def trust_seeds() -> list[bytes]:
-    """Re-signed mutations (mode 1): role, a place selector, a JSON payload."""
-    seeds = []
+    """Re-signed mutations (mode 1): role, a place selector, a JSON payload; and error
+    bodies of the trust server (mode 5)."""
+    error = {"errors": [{"code": "VERSION", "message": "m", "detail": {"Error": {"Msg": "x"}}}]}
+    seeds = [bytes([5, 0, 0, 9]) + body for body in (json.dumps(error).encode(), b"[" * 2000)]
     for role in range(len(ROLES)):
         for selector in (0, 5, 0x4003, 0x8004):
             for payload in _JSON_PAYLOADS:

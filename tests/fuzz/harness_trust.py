@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from acr_reconcile.errors import AcrReconcileError
+import requests
+
+from acr_reconcile.errors import AcrReconcileError, TrustServerError
 from acr_reconcile.trust import der
 from acr_reconcile.trust.cache import TrustCache
 from acr_reconcile.trust.crypto import SigningKey
@@ -32,6 +34,7 @@ from acr_reconcile.trust.keyfile import (
     parse_pem,
 )
 from acr_reconcile.trust.keys import KeyStore, Passphrases
+from acr_reconcile.trust.notary import NotaryHttp
 from acr_reconcile.trust.publish import role_keys, signing_role
 from acr_reconcile.trust.reader import TrustedRepo, fetch_trusted
 from acr_reconcile.trust.service import WARN_WITHIN, expiry_warnings
@@ -40,7 +43,7 @@ from tests.fuzz.corpus import write_seeds
 from tests.fuzz.mutations import WRONG_VALUES, delete_at, json_value, paths, replace_at
 from tests.fuzz.world import GUN, NOW, ROLES, world
 
-MODES = ("served", "resigned", "pinned", "keyfile", "keyder")
+MODES = ("served", "resigned", "pinned", "keyfile", "keyder", "refusal")
 Outcome = TrustedRepo | AcrReconcileError | None
 PASSPHRASE = "fuzz-passphrase"
 _DELETE, _PIN = 0x8000, 0x4000
@@ -77,6 +80,8 @@ class TrustTarget:
             self.key_file(payload)
         elif mode == "keyder":  # the DER inside the PEM, where byte mutations mean something
             self.key_file(format_pem(ENCRYPTED, {"role": role}, payload).encode())
+        elif mode == "refusal":
+            refusal(400 + selector % 200, payload)
         else:
             value = json_value(payload) if payload else WRONG_VALUES[selector % len(WRONG_VALUES)]
             pinned = self.valid if selector & _PIN else {}
@@ -147,6 +152,18 @@ class TrustTarget:
         with contextlib.suppress(AcrReconcileError):
             opened += bool(store.load(path, "targets"))
         return opened
+
+
+def refusal(status: int, body: bytes) -> None:
+    """An error answer of the trust server: its body (distribution's ``{"errors": [...]}``
+    or anything else) must turn into a TrustServerError, never another exception."""
+    response = requests.Response()
+    response.status_code, response.reason, response._content = status, "Refused", body
+    try:
+        NotaryHttp("https://trust.invalid", None, True)._raise_for(response, GUN, "GET root.json")
+    except TrustServerError:
+        return
+    raise AssertionError(f"HTTP {status} was not reported as a refusal")
 
 
 def runtime_seeds() -> list[bytes]:

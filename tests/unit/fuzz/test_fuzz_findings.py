@@ -12,7 +12,7 @@ import pytest
 from acr_reconcile.errors import SpecError, TrustDataInvalid
 from acr_reconcile.spec.loader import load_text
 from acr_reconcile.trust.cache import TrustCache
-from tests.fuzz.harness_trust import TrustTarget, pbes2_key_file
+from tests.fuzz.harness_trust import TrustTarget, pbes2_key_file, refusal
 from tests.fuzz.mutations import deep
 from tests.fuzz.world import GUN, world
 
@@ -100,3 +100,8 @@ def test_explicit_tags_on_text_they_cannot_hold(path: str, written: str, kind: s
         load_text("\n".join(lines), "hello.yaml")
     issue = next(i for i in raised.value.issues if f"cannot read this {kind}" in i.message)
     assert (issue.line, issue.path) == (at + 1, path)
+
+
+def test_an_error_body_nested_beyond_the_stack_is_a_refusal() -> None:
+    """Was a RecursionError out of the error-body parsing of the trust server client."""
+    refusal(400, b"[" * 5000)

@@ -7,6 +7,7 @@ parents re-hashed, so they reach the parsers and the consumers behind every chec
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from acr_reconcile.errors import AcrReconcileError
 from acr_reconcile.trust.keyfile import MAX_ITERATIONS, format_pem, parse_pem
 from acr_reconcile.trust.reader import TrustedRepo
-from tests.fuzz.harness_trust import TrustTarget, pbes2_key_file, runtime_seeds
+from tests.fuzz.harness_trust import TrustTarget, pbes2_key_file, refusal, runtime_seeds
 from tests.fuzz.mutations import WRONG_VALUES, deep
 from tests.fuzz.world import ROLES, world
 
@@ -123,3 +124,14 @@ def test_any_pbes2_parameters(
     """Iteration count, IV and ciphertext as a key file may state them: refused, never a
     crash nor a stall (nothing here decrypts to a key)."""
     assert target.key_file(pbes2_key_file(iterations, iv, sealed, salt)) == 0
+
+
+@BOUNDED
+@given(
+    st.integers(400, 599),
+    st.binary(max_size=40)
+    | json_values.map(lambda v: json.dumps({"errors": [v]}).encode())
+    | st.integers(10, 3000).map(lambda n: b'{"errors":' + b"[" * n),
+)
+def test_error_bodies_of_the_trust_server(status: int, body: bytes) -> None:
+    refusal(status, body)
