@@ -28,16 +28,19 @@ class SpecTarget:
         _load(lambda: load_text(data.decode("utf-8", "surrogateescape"), NAME), NAME)
 
 
-def check_text(text: str) -> None:
-    """The property for text input, for callers without a file."""
-    _load(lambda: load_text(text, NAME), NAME)
+def check_text(text: str, *, strict: bool = False) -> None:
+    """The property for text input, for callers without a file; ``strict`` re-raises the
+    SpecError once its issues are checked, for callers that expect one."""
+    _load(lambda: load_text(text, NAME), NAME, strict)
 
 
-def _load(load: Callable[[], object], name: str) -> None:
+def _load(load: Callable[[], object], name: str, strict: bool = False) -> None:
     try:
         load()
     except SpecError as error:
         _check_issues(error, name)
+        if strict:
+            raise
     except AcrReconcileError:
         pass
 
