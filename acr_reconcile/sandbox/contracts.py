@@ -10,6 +10,7 @@ holds, so scopes always follow the role assignments made and removed through ARM
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,20 @@ class RegistryRecord:
 
 
 @dataclass(frozen=True)
+class DataPlaneFault:
+    """What the control plane's fault rules (plane ``data``) do to one loginServer request."""
+
+    latency_ms: int = 0
+    status: int | None = None  # 429, 500 or 503, in the registry's error format
+    retry_after: int = 1
+    reset: bool = False  # drop the connection without an answer
+
+
+# asked on every loginServer request with (method, path); None: no rule fired
+FaultHook = Callable[[str, str], DataPlaneFault | None]
+
+
+@dataclass(frozen=True)
 class DataPlaneConfig:
     """What the daemon hands the data plane when it creates it."""
 
@@ -40,6 +55,7 @@ class DataPlaneConfig:
     ca_cert: str  # PEM of the sandbox CA (trusted by every sandbox client)
     ca_key: str  # PEM path of the CA key (0600), to issue per-server TLS certificates
     host: str = "127.0.0.1"
+    faults: FaultHook | None = None
 
 
 @dataclass(frozen=True)

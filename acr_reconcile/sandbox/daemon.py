@@ -63,15 +63,16 @@ async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
     store.write()
     from acr_reconcile.sandbox.dataplane import create_dataplane
 
+    faults = FaultInjector()
+    faults.load_file(state_dir)
     dataplane = create_dataplane(
         DataPlaneConfig(
             state_dir=str(state_dir),
             ca_cert=paths.ca_cert.read_text(),
             ca_key=str(paths.ca_key),
+            faults=faults.data_plane_fault,
         )
     )
-    faults = FaultInjector()
-    faults.load_file(state_dir)
     sandbox = Sandbox(
         store=store,
         signing_key=load_signing_key(state_dir),

@@ -3,7 +3,10 @@ long-running operations end ``Failed`` or stay ``InProgress`` for a while.
 
 Rules come from ``faults.json`` in the state dir (read at start) or from the admin API.
 A rule fires for requests whose method and path match its regexes, at most ``count``
-times (unlimited when absent) and each time with ``probability``.
+times (unlimited when absent) and each time with ``probability``. A rule belongs to one
+``plane``: ``control`` (ARM, Entra, Graph; the default) or ``data`` (every registry's
+loginServer: token service, registry and trust API), so existing control-plane rules such
+as "latency on everything" never slow the registries down by surprise.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acr_reconcile.sandbox.contracts import DataPlaneFault
+
 FAULTS_FILE = "faults.json"
 STATUS_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
+PLANES = ("control", "data")
 
 
 class FaultRuleError(ValueError):
@@ -37,6 +43,7 @@ class FaultRule:
     error_code: str = "InternalServerError"
     error_message: str = "The operation failed (injected by the sandbox)."
     provisioning_polls: int | None = None
+    plane: str = "control"
     fired: int = 0
 
     def describe(self) -> dict[str, Any]:
@@ -51,6 +58,7 @@ class FaultRule:
             "reset": self.reset,
             "lro": "failed" if self.lro_failed else None,
             "provisioningPolls": self.provisioning_polls,
+            "plane": self.plane,
             "fired": self.fired,
         }
 
@@ -78,7 +86,7 @@ def parse_rule(index: int, raw: Any) -> FaultRule:
         raise FaultRuleError(f"rule {index}: must be an object")
     known = {
         "method", "path", "count", "probability", "latencyMs", "status", "retryAfter",
-        "reset", "lro", "errorCode", "errorMessage", "provisioningPolls",
+        "reset", "lro", "errorCode", "errorMessage", "provisioningPolls", "plane",
     }  # fmt: skip
     unknown = set(raw) - known
     if unknown:
@@ -101,6 +109,7 @@ def parse_rule(index: int, raw: Any) -> FaultRule:
             provisioning_polls=(
                 None if raw.get("provisioningPolls") is None else int(raw["provisioningPolls"])
             ),
+            plane=str(raw.get("plane", "control")),
         )
     except (re.error, TypeError, ValueError) as error:
         raise FaultRuleError(f"rule {index}: {error}") from None
@@ -108,6 +117,8 @@ def parse_rule(index: int, raw: Any) -> FaultRule:
         raise FaultRuleError(f"rule {index}: status must be one of 429, 500, 503")
     if raw.get("lro") not in (None, "failed"):
         raise FaultRuleError(f"rule {index}: lro must be 'failed'")
+    if rule.plane not in PLANES:
+        raise FaultRuleError(f"rule {index}: plane must be one of {', '.join(PLANES)}")
     return rule
 
 
@@ -129,10 +140,12 @@ class FaultInjector:
             except ValueError as error:
                 raise FaultRuleError(f"{path}: {error}") from None
 
-    def effects_for(self, method: str, path: str) -> Effects:
+    def effects_for(self, method: str, path: str, plane: str = "control") -> Effects:
         if not self.rules:
             return Effects()
-        fired = [rule for rule in self.rules if self._fires(rule, method, path)]
+        fired = [
+            rule for rule in self.rules if rule.plane == plane and self._fires(rule, method, path)
+        ]
         if not fired:
             return Effects()
         status = next((r for r in fired if r.status), None)
@@ -148,6 +161,13 @@ class FaultInjector:
             lro_failed=(failed.error_code, failed.error_message) if failed else None,
             provisioning_polls=polls,
         )
+
+    def data_plane_fault(self, method: str, path: str) -> DataPlaneFault | None:
+        """The effects of ``data`` rules on one loginServer request (the data plane's hook)."""
+        found = self.effects_for(method, path, plane="data")
+        if not (found.latency_ms or found.status or found.reset):
+            return None
+        return DataPlaneFault(found.latency_ms, found.status, found.retry_after, found.reset)
 
     def _fires(self, rule: FaultRule, method: str, path: str) -> bool:
         if rule.count is not None and rule.fired >= rule.count:

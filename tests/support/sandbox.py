@@ -129,7 +129,8 @@ class SandboxHandle:
 
     def set_faults(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rules: method/path regexes, count, probability, latencyMs, status (429|500|503),
-        retryAfter, reset, lro ('failed'), errorCode/errorMessage, provisioningPolls."""
+        retryAfter, reset, lro ('failed'), errorCode/errorMessage, provisioningPolls, plane
+        ('control' by default; 'data' for the registries' loginServers)."""
         result: list[dict[str, Any]] = self.admin("POST", "/_sandbox/faults", rules)["rules"]
         return result
 

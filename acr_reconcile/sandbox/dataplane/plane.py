@@ -132,7 +132,8 @@ class SandboxDataPlane:
         assert self._client_ssl is not None
         tokens = TokenService(self._directory, self._signer, registry, login_server)
         proxy = LoginServerProxy(login_server, backends, self._client, self._client_ssl)
-        runner = web.AppRunner(build_app(tokens, proxy), access_log=None)
+        app = build_app(tokens, proxy, self._config.faults)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port, ssl_context=self._server_ssl).start()

@@ -9,14 +9,16 @@ docker-registry. The ``Host`` header is passed through, so the registry builds i
 
 from __future__ import annotations
 
+import asyncio
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
 from acr_reconcile.errors import SandboxError
+from acr_reconcile.sandbox.contracts import FaultHook
 from acr_reconcile.sandbox.dataplane.backends import BackendPair
 from acr_reconcile.sandbox.dataplane.service import TokenService
 
@@ -107,9 +109,40 @@ class LoginServerProxy:
         return response
 
 
-def build_app(tokens: TokenService, proxy: LoginServerProxy) -> web.Application:
+_FAULT_CODES = {429: "TOOMANYREQUESTS", 500: "INTERNAL_ERROR", 503: "UNAVAILABLE"}
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def fault_middleware(hook: FaultHook) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Applies the control plane's ``data`` fault rules before a request reaches a backend,
+    so a failed or reset request never half-happened (as a throttling front end would)."""
+
+    @web.middleware
+    async def inject(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        fault = hook(request.method, request.path)
+        if fault is None:
+            return await handler(request)
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.reset:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
+        if fault.status:
+            code = _FAULT_CODES.get(fault.status, "UNKNOWN")
+            body = {"errors": [{"code": code, "message": "injected by the sandbox"}]}
+            headers = {"Retry-After": str(fault.retry_after)}
+            return web.json_response(body, status=fault.status, headers=headers)
+        return await handler(request)
+
+    return inject
+
+
+def build_app(
+    tokens: TokenService, proxy: LoginServerProxy, faults: FaultHook | None = None
+) -> web.Application:
     """Token routes first; every other path is proxied (unknown ones 404 at the backend)."""
-    app = web.Application()
+    app = web.Application(middlewares=[fault_middleware(faults)] if faults else [])
     app.add_routes(tokens.routes())
     app.router.add_route("*", "/{tail:.*}", proxy.handle)
     return app

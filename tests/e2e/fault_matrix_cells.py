@@ -1,0 +1,211 @@
+"""The cells of the apply fault matrix: per action kind, the live state before the apply,
+the spec that makes the plan carry out exactly that action, and the fault rule aimed at
+the one request the action makes.
+
+Live state is prepared through the real SDK clients (fast, no apply), so each cell's plan
+holds the action under test and as little else as possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tests.e2e.plan_apply_support import sdk
+from tests.support.sandbox import SandboxHandle
+
+RG, REGISTRY, REPOSITORY = "faultrg", "faultreg", "hello-world"
+HUB_IMAGE = "docker.io/library/hello-world:latest"
+SIGNER = "DavidServiceAccount"
+PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+REGISTRY_PATH = rf"/registries/{REGISTRY}$"
+ASSIGNMENT_PATH = r"/roleAssignments/[^/]+$"
+
+# fault -> the rule fields that make it (count 2: a first retry meets it again)
+TRANSIENT = {
+    "429": {"status": 429, "retryAfter": 1, "count": 2},
+    "500": {"status": 500, "count": 2},
+    "503": {"status": 503, "retryAfter": 1, "count": 2},
+    "reset": {"reset": True, "count": 2},
+}
+LRO_FAILED = {"lro": "failed", "count": 1}
+FAULTS = (*TRANSIENT, "lro failed", "replication lag", "version conflict")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What one cell needs: the spec text and the request the faults aim at."""
+
+    spec: str
+    method: str
+    path: str
+    plane: str = "control"
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    name: str
+    resource: str  # what a failure message must name
+    prepare: Callable[[SandboxHandle, dict[str, str]], Scenario]
+    lro: bool = False
+    extra: tuple[str, ...] = ()  # faults beyond the transient ones that apply
+
+    def applies(self, fault: str) -> bool:
+        if fault in TRANSIENT:
+            return True
+        if fault == "lro failed":
+            return self.lro
+        return fault in self.extra
+
+
+def spec_text(
+    *,
+    sku: str = "Basic",
+    trust: str = "disabled",
+    signers: Sequence[tuple[str, str, str]] = (),
+    prune: bool = False,
+    images: Sequence[tuple[str, bool, str | None]] = (),
+    subscription: str,
+) -> str:
+    """A one-document spec; signers are (label, principal key, value) with AcrPush."""
+    lines = [
+        "apiVersion: acr-reconcile/v1",
+        "kind: RegistryTrust",
+        f"subscriptionId: {subscription}",
+        f"resourceGroup: {{name: {RG}, location: westeurope}}",
+        f"registry: {{name: {REGISTRY}, sku: {sku}, contentTrust: {trust}}}",
+        "signers:" if signers else "signers: []",
+    ]
+    for label, key, value in signers:
+        lines += [
+            f"  - name: {label}",
+            f"    principal: {{{key}: {value}}}",
+            "    roles: [AcrPush]",
+        ]
+    lines.append(f"roleAssignments: {{prune: {'true' if prune else 'false'}}}")
+    lines.append("images:" if images else "images: []")
+    for tag, sign, source in images:
+        lines += [f"  - repository: {REPOSITORY}", f"    tags: [{tag}]", f"    sign: {sign}"]
+        lines += [f"    source: {source}"] if source else []
+    return "\n".join(lines) + "\n"
+
+
+def _registry(sandbox: SandboxHandle, sku: str = "Basic", trust: bool = False) -> Any:
+    from azure.mgmt.containerregistry.models import Registry, Sku
+
+    with sdk(sandbox) as clients:
+        clients.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
+        body = Registry(location="westeurope", sku=Sku(name=sku))
+        created = clients.registries.registries.begin_create(RG, REGISTRY, body).result()
+        if trust:
+            policies = {"trustPolicy": {"type": "Notary", "status": "enabled"}}
+            update = {"properties": {"policies": policies}}
+            clients.registries.registries.begin_update(RG, REGISTRY, update).result()
+        return created
+
+
+def _assign(sandbox: SandboxHandle, registry_id: str, object_id: str) -> None:
+    from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+
+    from acr_reconcile.plan.names import role_assignment_name
+
+    sub = sandbox.subscription_id
+    role = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{PUSH}"
+    params = RoleAssignmentCreateParameters(
+        role_definition_id=role, principal_id=object_id, principal_type="ServicePrincipal"
+    )
+    name = role_assignment_name(registry_id, object_id, PUSH)
+    with sdk(sandbox) as clients:
+        clients.authorization.role_assignments.create(registry_id, name, params)
+
+
+def _import(sandbox: SandboxHandle, tag: str) -> None:
+    from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
+
+    source = ImportSource(registry_uri="docker.io", source_image="library/hello-world:latest")
+    body = ImportImageParameters(source=source, target_tags=[f"{REPOSITORY}:{tag}"])
+    with sdk(sandbox) as clients:
+        clients.registries.registries.begin_import_image(RG, REGISTRY, body).result()
+
+
+def _new_world(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    spec = spec_text(subscription=sandbox.subscription_id)
+    return Scenario(spec, "PUT", rf"/resourcegroups/{RG}$")
+
+
+def _new_registry(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    return Scenario(spec_text(subscription=sandbox.subscription_id), "PUT", REGISTRY_PATH)
+
+
+def _registry_update(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox)
+    spec = spec_text(sku="Standard", subscription=sandbox.subscription_id)
+    return Scenario(spec, "PATCH", REGISTRY_PATH)
+
+
+def _trust_update(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox, sku="Premium")
+    spec = spec_text(sku="Premium", trust="enabled", subscription=sandbox.subscription_id)
+    return Scenario(spec, "PATCH", REGISTRY_PATH)
+
+
+def _assignment_create(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox)
+    signer = (SIGNER, "displayName", SIGNER)
+    spec = spec_text(signers=[signer], subscription=sandbox.subscription_id)
+    return Scenario(spec, "PUT", ASSIGNMENT_PATH)
+
+
+def _assignment_prune(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    registry = _registry(sandbox)
+    _assign(sandbox, registry.id, env["STRAY_OBJECT_ID"])
+    _assign(sandbox, registry.id, env["SIGNER_OBJECT_ID"])
+    signer = (SIGNER, "displayName", SIGNER)
+    spec = spec_text(signers=[signer], prune=True, subscription=sandbox.subscription_id)
+    return Scenario(spec, "DELETE", ASSIGNMENT_PATH)
+
+
+def _image_import(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox, sku="Premium")
+    images = [("imported", False, HUB_IMAGE)]
+    spec = spec_text(sku="Premium", images=images, subscription=sandbox.subscription_id)
+    return Scenario(spec, "POST", r"/importImage$")
+
+
+def _signature(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox, sku="Premium", trust=True)
+    _import(sandbox, "signed")
+    images = [("signed", True, None)]
+    spec = spec_text(
+        sku="Premium", trust="enabled", images=images, subscription=sandbox.subscription_id
+    )
+    return Scenario(spec, "POST", rf"/{REPOSITORY}/_trust/tuf/$", plane="data")
+
+
+ACTIONS = (
+    ActionKind("resource group create", f"resourceGroups/{RG}", _new_world),
+    ActionKind("registry create", f"registries/{REGISTRY}", _new_registry, lro=True),
+    ActionKind("registry update", f"registries/{REGISTRY}", _registry_update, lro=True),
+    ActionKind("trust policy update", f"registries/{REGISTRY}", _trust_update, lro=True),
+    ActionKind(
+        "role assignment create", "roleAssignments/", _assignment_create, extra=("replication lag",)
+    ),
+    ActionKind("role assignment delete (prune)", "roleAssignments/", _assignment_prune),
+    ActionKind("image import", f"{REPOSITORY}:imported", _image_import, lro=True),
+    ActionKind("tag signature publish", f"/{REPOSITORY}", _signature, extra=("version conflict",)),
+)
+
+
+def cells() -> list[tuple[ActionKind, str]]:
+    return [(action, fault) for action in ACTIONS for fault in FAULTS if action.applies(fault)]
+
+
+def not_applicable() -> list[tuple[str, str]]:
+    return [(a.name, f) for a in ACTIONS for f in FAULTS if not a.applies(f)]
+
+
+def rule_for(scenario: Scenario, fault: str) -> dict[str, Any]:
+    fields = TRANSIENT.get(fault) or (LRO_FAILED if fault == "lro failed" else {})
+    rule = {"method": scenario.method, "path": scenario.path, **fields}
+    return rule | ({"plane": "data"} if scenario.plane == "data" else {})
