@@ -3,7 +3,9 @@
 The SDK retries each HTTP request (429/5xx with ``Retry-After``, connection errors). It
 does not retry a long-running operation whose status monitor ends ``Failed`` with a
 transient code, nor a request whose retries all hit a connection reset; this loop
-re-runs the whole (idempotent) operation a few times with exponential backoff.
+re-runs the whole (idempotent) operation a few times with exponential backoff. The data
+plane has no SDK retry for writes at all: a trust upload refused with 429/5xx or cut off
+is re-run here too (the publish re-reads first, so one that landed is not repeated).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from acr_reconcile.azure.errors import is_transient, translate
-from acr_reconcile.errors import RegistryError
+from acr_reconcile.errors import RegistryError, TrustServerError
 
 T = TypeVar("T")
 
@@ -50,6 +52,9 @@ def call(
         except RegistryError as error:
             if not registry_transient(error) or attempt + 1 >= policy.attempts:
                 raise
+        except TrustServerError as error:
+            if not trust_transient(error) or attempt + 1 >= policy.attempts:
+                raise
         sleep(policy.delay(attempt))
         attempt += 1
 
@@ -58,3 +63,8 @@ def registry_transient(error: RegistryError) -> bool:
     """A registry data plane answer worth retrying: unreachable, or a 5xx/429 status."""
     text = str(error)
     return "cannot reach" in text or any(f"HTTP {s}" in text for s in (429, 500, 502, 503, 504))
+
+
+def trust_transient(error: TrustServerError) -> bool:
+    """A trust server answer worth retrying: unreachable, or a 429/5xx status."""
+    return "cannot reach" in str(error) or error.status in (429, 500, 502, 503, 504)

@@ -30,7 +30,9 @@ TRANSIENT = {
     "reset": {"reset": True, "count": 2},
 }
 LRO_FAILED = {"lro": "failed", "count": 1}
-FAULTS = (*TRANSIENT, "lro failed", "replication lag", "version conflict")
+# outlives every retry: the run must fail, name the resource and cause, and a rerun converge
+PERSISTENT = {"503 persisting": {"status": 503, "retryAfter": 1}}
+FAULTS = (*TRANSIENT, "lro failed", "replication lag", "version conflict", *PERSISTENT)
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,12 @@ ACTIONS = (
     ),
     ActionKind("role assignment delete (prune)", "roleAssignments/", _assignment_prune),
     ActionKind("image import", f"{REPOSITORY}:imported", _image_import, lro=True),
-    ActionKind("tag signature publish", f"/{REPOSITORY}", _signature, extra=("version conflict",)),
+    ActionKind(
+        "tag signature publish",
+        f"/{REPOSITORY}",
+        _signature,
+        extra=("version conflict", "503 persisting"),
+    ),
 )
 
 
@@ -206,6 +213,7 @@ def not_applicable() -> list[tuple[str, str]]:
 
 
 def rule_for(scenario: Scenario, fault: str) -> dict[str, Any]:
-    fields = TRANSIENT.get(fault) or (LRO_FAILED if fault == "lro failed" else {})
+    fields = TRANSIENT.get(fault) or PERSISTENT.get(fault)
+    fields = fields or (LRO_FAILED if fault == "lro failed" else {})
     rule = {"method": scenario.method, "path": scenario.path, **fields}
     return rule | ({"plane": "data"} if scenario.plane == "data" else {})

@@ -3,7 +3,10 @@ the run, or exits 1 naming the resource and the cause and converges on the next 
 Afterwards live state matches the spec (plan exits 0) with no duplicate role assignment
 and no lost signature. The last test prints the matrix and checks every cell ran.
 
-Faults are sandbox rules (method + path regex + count) aimed at the action's own request:
+Transient faults fire twice, so a retry meets them again; "503 persisting" outlives every
+retry of the trust upload (a rerun path for the data plane; the terminal-failure test below
+is the one for ARM). Faults are sandbox rules (method + path regex + count) aimed at the
+action's own request:
 ARM writes on the control plane, the trust upload (``POST /v2/<repo>/_trust/tuf/``) on
 the registry's loginServer.
 """
@@ -48,6 +51,7 @@ CAUSES = {
     "lro failed": ("InternalServerError", "failed"),
     "replication lag": ("PrincipalNotFound",),
     "version conflict": ("version conflict", "VERSION"),
+    "503 persisting": ("503", "UNAVAILABLE"),
 }
 
 
