@@ -203,7 +203,7 @@ def _apply_racing_another_publisher(
 ) -> Result:
     _publish(sandbox, world, "base")  # the repository has trust data we can sign into
     hold = {"method": "POST", "path": rf"/{REPOSITORY}/_trust/tuf/$", "plane": "data"}
-    sandbox.set_faults([hold | {"latencyMs": 2500, "count": 1}])
+    sandbox.set_faults([hold | {"latencyMs": 2500, "count": 1}, hold])  # the 2nd only counts
     outcome: list[Result] = []
     runner = threading.Thread(target=lambda: outcome.append(cli("apply", spec, "--auto-approve")))
     runner.start()
@@ -213,6 +213,8 @@ def _apply_racing_another_publisher(
     _publish(sandbox, world, "other")  # lands first
     runner.join(timeout=120)
     assert outcome, "apply did not finish"
+    uploads = sandbox.faults()[1]["fired"]
+    assert uploads >= 3, uploads  # the other one, ours refused (VERSION), ours merged
     return outcome[0]
 
 
