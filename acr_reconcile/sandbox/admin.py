@@ -95,8 +95,12 @@ async def clear_faults(request: web.Request) -> web.Response:
 
 
 async def get_requests(request: web.Request) -> web.Response:
+    """Control plane entries; ``?plane=all`` adds the loginServers' (``plane: data``)."""
     sandbox = _authorised(request)
-    return json_response({"requests": list(sandbox.requests.entries)})
+    entries = list(sandbox.requests.entries)
+    if request.query.get("plane") != "all":
+        entries = [e for e in entries if e.get("plane") != "data"]
+    return json_response({"requests": entries})
 
 
 async def clear_requests(request: web.Request) -> web.Response:

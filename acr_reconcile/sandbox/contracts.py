@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ class DataPlaneFault:
 # asked on every loginServer request with (method, path); None: no rule fired
 FaultHook = Callable[[str, str], DataPlaneFault | None]
 
+# takes one request log entry of a loginServer request (the control plane's request log)
+RequestRecorder = Callable[[dict[str, Any]], None]
+
 
 @dataclass(frozen=True)
 class DataPlaneConfig:
@@ -56,6 +59,7 @@ class DataPlaneConfig:
     ca_key: str  # PEM path of the CA key (0600), to issue per-server TLS certificates
     host: str = "127.0.0.1"
     faults: FaultHook | None = None
+    record: RequestRecorder | None = None
 
 
 @dataclass(frozen=True)

@@ -65,12 +65,14 @@ async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
 
     faults = FaultInjector()
     faults.load_file(state_dir)
+    requests = RequestLog(state_dir / "requests.jsonl")
     dataplane = create_dataplane(
         DataPlaneConfig(
             state_dir=str(state_dir),
             ca_cert=paths.ca_cert.read_text(),
             ca_key=str(paths.ca_key),
             faults=faults.data_plane_fault,
+            record=requests.add,
         )
     )
     sandbox = Sandbox(
@@ -81,7 +83,7 @@ async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
         dataplane=dataplane,
         faults=faults,
         throttle=Throttle(lambda: store.settings["throttle"]),
-        requests=RequestLog(state_dir / "requests.jsonl"),
+        requests=requests,
     )
     runner = web.AppRunner(build_app(sandbox), access_log=None, handle_signals=False)
     await runner.setup()

@@ -141,10 +141,12 @@ class SandboxHandle:
     def clear_faults(self) -> None:
         self.admin("DELETE", "/_sandbox/faults")
 
-    def requests(self, arm_only: bool = False) -> list[dict[str, Any]]:
+    def requests(self, arm_only: bool = False, data_plane: bool = False) -> list[dict[str, Any]]:
         """Request log entries: time, method, path, apiVersion, status, durationMs, fault.
-        ``arm_only`` leaves out Entra token and discovery calls."""
-        result: list[dict[str, Any]] = self.admin("GET", "/_sandbox/requests")["requests"]
+        ``arm_only`` leaves out Entra token and discovery calls; ``data_plane`` adds the
+        loginServers' requests (``plane: "data"``, ``loginServer``)."""
+        path = "/_sandbox/requests" + ("?plane=all" if data_plane and not arm_only else "")
+        result: list[dict[str, Any]] = self.admin("GET", path)["requests"]
         if arm_only:
             return [e for e in result if e["path"].lower().startswith("/subscriptions")]
         return result

@@ -132,7 +132,7 @@ class SandboxDataPlane:
         assert self._client_ssl is not None
         tokens = TokenService(self._directory, self._signer, registry, login_server)
         proxy = LoginServerProxy(login_server, backends, self._client, self._client_ssl)
-        app = build_app(tokens, proxy, self._config.faults)
+        app = build_app(tokens, proxy, self._config.faults, self._config.record)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:

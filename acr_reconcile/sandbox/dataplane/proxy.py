@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
 from acr_reconcile.errors import SandboxError
-from acr_reconcile.sandbox.contracts import FaultHook
+from acr_reconcile.sandbox.contracts import FaultHook, RequestRecorder
 from acr_reconcile.sandbox.dataplane.backends import BackendPair
 from acr_reconcile.sandbox.dataplane.service import TokenService
 
@@ -54,7 +55,7 @@ class LoginServerProxy:
         client: Callable[[], aiohttp.ClientSession],
         ca: ssl.SSLContext,
     ) -> None:
-        self._login_server = login_server
+        self.login_server = login_server
         self._backends = backends
         self._client = client
         self._ca = ca
@@ -69,7 +70,7 @@ class LoginServerProxy:
         assert backend is not None
         origin = f"https://127.0.0.1:{backend.port}"
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        headers["Host"] = self._login_server
+        headers["Host"] = self.login_server
         headers["X-Forwarded-Proto"] = "https"
         data = request.content if request.body_exists else None
         if data is not None and request.content_length is not None:
@@ -97,7 +98,7 @@ class LoginServerProxy:
             if key.lower() in _HOP_BY_HOP:
                 continue
             if key.lower() == "location" and value.startswith(origin):
-                value = f"https://{self._login_server}{value[len(origin) :]}"
+                value = f"https://{self.login_server}{value[len(origin) :]}"
             response.headers.add(key, value)
         if upstream.content_length is not None:
             response.content_length = upstream.content_length
@@ -138,11 +139,52 @@ def fault_middleware(hook: FaultHook) -> Callable[..., Awaitable[web.StreamRespo
     return inject
 
 
+def record_middleware(
+    login_server: str, record: RequestRecorder
+) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Puts every loginServer request in the control plane's request log, marked
+    ``plane: data``, so tests see trust uploads and token requests beside ARM's writes.
+    Only method, path and outcome: never a header, query or body (tokens live there)."""
+
+    @web.middleware
+    async def observe(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        finally:
+            record(
+                {
+                    "time": time.time(),
+                    "method": request.method,
+                    "path": request.path,
+                    "apiVersion": None,
+                    "status": status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                    "plane": "data",
+                    "loginServer": login_server,
+                }
+            )
+
+    return observe
+
+
 def build_app(
-    tokens: TokenService, proxy: LoginServerProxy, faults: FaultHook | None = None
+    tokens: TokenService,
+    proxy: LoginServerProxy,
+    faults: FaultHook | None = None,
+    record: RequestRecorder | None = None,
 ) -> web.Application:
-    """Token routes first; every other path is proxied (unknown ones 404 at the backend)."""
-    app = web.Application(middlewares=[fault_middleware(faults)] if faults else [])
+    """Token routes first; every other path is proxied (unknown ones 404 at the backend).
+    The log sees a request before the faults do, so injected failures are logged too."""
+    middlewares = [record_middleware(proxy.login_server, record)] if record else []
+    middlewares += [fault_middleware(faults)] if faults else []
+    app = web.Application(middlewares=middlewares)
     app.add_routes(tokens.routes())
     app.router.add_route("*", "/{tail:.*}", proxy.handle)
     return app
