@@ -2,16 +2,20 @@
 uninterrupted apply ends: same registries, one assignment per principal, role and scope,
 same image digests, and complete, verifiable trust data (ours and the notary CLI's read).
 
-The boundaries are the writes an uninterrupted run sends, read from the sandbox's request
-log. The killed run goes one action at a time (``--parallelism 1``) and every write it
-sends waits a little in the sandbox, so a kill after the k-th completed write lands before
-the next one is answered; how many writes really took effect is read back from the log.
+The boundaries are the writes an uninterrupted run sends (ARM writes and trust uploads),
+read from the sandbox's request log. Runs go one action at a time (``--parallelism 1``,
+so the order of writes is fixed) and every ARM write of a killed run waits a little in
+the sandbox, so a kill after the k-th completed write lands before the next one is
+answered; when the next write is a trust upload, the kill waits until the upload is held
+(and later refused): the run has made its keys, the server never got the metadata. How
+many writes really took effect is read back from the log.
 Each kill point starts from an empty sandbox with a fresh key store, which the killed run
 and its re-run share, as a pipeline's job keeps its keys.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -44,6 +48,30 @@ WRITE_GATE = {
     "latencyMs": GATE_MS,
 }
 
+UPLOAD = re.compile(r"^/v2/(.+)/_trust/tuf/$")  # a trust publish: one POST per GUN
+UPLOAD_HOLD_MS = 1500  # a held upload is refused after this, long after the kill
+
+
+def _uploaded_repository(write: str) -> str | None:
+    """The repository a write (as ``_performed`` names it) uploads trust data for."""
+    parts = write.split()
+    found = UPLOAD.match(parts[1]) if len(parts) > 1 and parts[0] == "POST" else None
+    return found.group(1).split("/", 1)[-1] if found else None  # the GUN less its server
+
+
+def _upload_gate(repository: str) -> dict[str, Any]:
+    """Holds the trust upload of ``repository``, then refuses it: a kill meanwhile lands
+    after the run made its keys and before the upload took effect."""
+    path = f"^/v2/[^/]+/{re.escape(repository)}/_trust/tuf/$"
+    return {
+        "plane": "data",
+        "method": "POST",
+        "path": path,
+        "latencyMs": UPLOAD_HOLD_MS,
+        "status": 503,
+    }
+
+
 FLEET_DOCUMENT = """apiVersion: acr-reconcile/v1
 kind: RegistryTrust
 subscriptionId: {sub}
@@ -54,13 +82,13 @@ signers:
     principal: {{displayName: DavidServiceAccount}}
     roles: [{roles}]
 images:
-  - repository: hello-world
+  - repository: {repository}
     tags: [{tag}]
     source: docker.io/library/hello-world:latest
 """
 FLEET_TARGETS = (
     Target("crashfleet", "crashfleeta", (("hello-world", "v1", True),)),
-    Target("crashfleet", "crashfleetb", (("hello-world", "v2", True),)),
+    Target("crashfleet", "crashfleetb", (("hello-other", "v2", True),)),
 )
 
 
@@ -70,10 +98,15 @@ def _fleet_spec(sandbox: SandboxHandle, directory: Path) -> Path:
             sub=sandbox.subscription_id,
             name="crashfleeta",
             roles="AcrImageSigner, AcrPush",
+            repository="hello-world",
             tag="v1",
         ),
         FLEET_DOCUMENT.format(
-            sub=sandbox.subscription_id, name="crashfleetb", roles="AcrImageSigner", tag="v2"
+            sub=sandbox.subscription_id,
+            name="crashfleetb",
+            roles="AcrImageSigner",
+            repository="hello-other",
+            tag="v2",
         ),
     ]
     spec = directory / "fleet.yaml"
@@ -91,8 +124,17 @@ class Scenario:
 
 
 def _performed(entries: list[dict[str, Any]]) -> list[str]:
-    """Writes that took effect (answered below 400)."""
-    return [w for e in entries if e["status"] < 400 for w in writes([e])]
+    """Writes that took effect (answered below 400): ARM's, and the trust uploads."""
+    found = []
+    for entry in entries:
+        if entry["status"] >= 400:
+            continue
+        if entry.get("plane") == "data":
+            if entry["method"] == "POST" and UPLOAD.match(entry["path"]):
+                found.append(f"POST {entry['path']} on {entry['loginServer']}")
+        else:
+            found += writes([entry])
+    return found
 
 
 def _fresh(sandbox: SandboxHandle) -> None:
@@ -105,9 +147,11 @@ def _baseline(
 ) -> Scenario:
     _fresh(sandbox)
     sandbox.clear_requests()
-    applied = run_tool(user_env(sandbox, work), "apply", spec, "--auto-approve")
+    env = user_env(sandbox, work)
+    applied = run_tool(env, "apply", spec, "--auto-approve", "--parallelism", "1")
     assert applied.code == 0, applied.text
-    done = _performed(sandbox.requests())
+    done = _performed(sandbox.requests(data_plane=True))
+    assert _performed(sandbox.requests()) == [w for w in done if " on " not in w]
     state = live_state(sandbox, targets, work / "reader")
     return Scenario(name, spec, targets, state, done)
 
@@ -125,11 +169,14 @@ def scenarios(
 
 
 def _kill_after(
-    sandbox: SandboxHandle, env: dict[str, str], spec: Path, after: int, log: Path
+    sandbox: SandboxHandle, env: dict[str, str], spec: Path, after: int, following: str, log: Path
 ) -> bool:
-    """Start apply, SIGKILL it once ``after`` writes completed; True if it was killed."""
+    """Start apply, SIGKILL it once ``after`` writes completed (and, when the next write
+    is a trust upload, once that upload is held); True if it was killed."""
     sandbox.clear_requests()
-    sandbox.set_faults([WRITE_GATE])
+    upload = _uploaded_repository(following)
+    rules = [WRITE_GATE] + ([_upload_gate(upload)] if upload else [])
+    sandbox.set_faults(rules)
     argv = tool("apply", spec, "--auto-approve", "--parallelism", "1")
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -138,7 +185,7 @@ def _kill_after(
         try:
             deadline = time.monotonic() + 120
             while process.poll() is None and time.monotonic() < deadline:
-                if len(_performed(sandbox.requests())) >= after:
+                if _reached(sandbox, after, held=bool(upload)):
                     process.kill()
                     break
                 time.sleep(0.02)
@@ -146,21 +193,33 @@ def _kill_after(
             if process.poll() is None:
                 process.kill()
             process.wait()
+    time.sleep((UPLOAD_HOLD_MS if upload else GATE_MS) / 1000 + 0.3)  # let held writes end
     sandbox.clear_faults()
-    time.sleep(GATE_MS / 1000 + 0.3)  # a write the kill left in flight finishes server-side
     return process.returncode == -9
+
+
+def _reached(sandbox: SandboxHandle, after: int, held: bool) -> bool:
+    if len(_performed(sandbox.requests(data_plane=True))) < after:
+        return False
+    return not held or sandbox.faults()[1]["fired"] >= 1
 
 
 def _crash_and_recover(scenario: Scenario, sandbox: SandboxHandle, after: int, work: Path) -> str:
     _fresh(sandbox)
     env = user_env(sandbox, work)  # one key store for the killed run and its re-run
-    killed = _kill_after(sandbox, env, scenario.spec, after, work / "killed.log")
-    took_effect = len(_performed(sandbox.requests()))
-    assert killed, f"{scenario.name} @{after}: apply ended before the kill\n" + (
+    following = scenario.writes[after] if after < len(scenario.writes) else ""
+    killed = _kill_after(sandbox, env, scenario.spec, after, following, work / "killed.log")
+    took_effect = len(_performed(sandbox.requests(data_plane=True)))
+    last = after == len(scenario.writes)
+    assert killed or last, f"{scenario.name} @{after}: apply ended before the kill\n" + (
         (work / "killed.log").read_text()
     )
+    where = f"{scenario.name}, killed after write {after} ({took_effect} took effect"
+    where += (
+        ", the trust upload after it held and lost)" if _uploaded_repository(following) else ")"
+    )
+    where = where if killed else f"{scenario.name}, after the last write: the run had ended"
     rerun = run_tool(env, "apply", scenario.spec, "--auto-approve")
-    where = f"{scenario.name}, killed after write {after} ({took_effect} took effect)"
     assert rerun.code == 0, f"{where}: re-run failed\n{rerun.text}"
     duplicates = {k: n for k, n in assignment_keys(sandbox).items() if n > 1}
     assert duplicates == {}, f"{where}: duplicate role assignments {duplicates}"
@@ -179,7 +238,9 @@ def test_apply_killed_at_every_write_then_rerun_matches_an_uninterrupted_apply(
 ) -> None:
     scenario = scenarios[name]
     boundaries = len(scenario.writes)
-    assert boundaries >= (7 if name == "walkthrough" else 9), scenario.writes
+    uploads = [w for w in scenario.writes if _uploaded_repository(w)]
+    assert len(uploads) == len(scenario.targets), scenario.writes  # one per repository
+    assert boundaries >= (8 if name == "walkthrough" else 11), scenario.writes
     covered = []
     for after in range(1, boundaries + 1):
         work = tmp_path / f"kill-{after}"

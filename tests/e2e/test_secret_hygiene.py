@@ -188,7 +188,8 @@ def runs(sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> It
     _successful_runs(result, env, work, sandbox)
     _failing_runs(result, env, work)
     result.secrets |= _tokens(sandbox)
-    entries = sandbox.requests()
+    entries = sandbox.requests(data_plane=True)
+    assert any(e.get("plane") == "data" for e in entries), "no loginServer request logged"
     result.sandbox_log = _logged_since(sandbox.state_dir, offsets) + json.dumps(entries)
     yield result
 
