@@ -133,6 +133,24 @@ def list_role_assignments(
         raise _translated(error, where, "listing role assignments") from None
 
 
+def get_registry(
+    session: AzureSession, subscription_id: str, group: str, name: str
+) -> LiveRegistry | None:
+    """One registry, None when it (or its resource group) does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    where = (
+        f"/subscriptions/{subscription_id}/resourceGroups/{group}"
+        f"/providers/Microsoft.ContainerRegistry/registries/{name}"
+    )
+    try:
+        return parse_registry(session.registries(subscription_id).registries.get(group, name))
+    except ResourceNotFoundError:
+        return None
+    except Exception as error:
+        raise _translated(error, where, "reading the registry") from None
+
+
 def check_name(session: AzureSession, subscription_id: str, name: str) -> NameAvailability:
     """Whether a registry name is free (registry names are global across Azure)."""
     from azure.mgmt.containerregistry.models import RegistryNameCheckRequest

@@ -64,6 +64,9 @@ def read_live(
         caller = pending.caller.result() if pending.caller else None
         registries = _registries(documents, snapshots)
         availability = _name_checks(pool, session, registries)
+        registries, availability = _taken_meanwhile(
+            pool, session, documents, snapshots, registries, availability
+        )
         registries = _with_images(pool, documents, registries, images)
     return LiveState(
         resource_groups={
@@ -141,6 +144,35 @@ def _name_checks(
         name: pool.submit(arm.check_name, session, sub, name) for name, sub in missing.items()
     }
     return {name: future.result() for name, future in futures.items()}
+
+
+def _taken_meanwhile(
+    pool: ThreadPoolExecutor,
+    session: AzureSession,
+    documents: Sequence[SpecDocument],
+    snapshots: dict[str, arm.SubscriptionSnapshot],
+    registries: dict[tuple[str, str], LiveRegistryData | None],
+    availability: dict[str, NameAvailability],
+) -> tuple[dict[tuple[str, str], LiveRegistryData | None], dict[str, NameAvailability]]:
+    """A name absent from the list but taken at the name check may have been taken by a
+    concurrent run of this spec, in this very resource group: then the registry is there
+    to update, not a name conflict. One GET per such name, which is rare."""
+    futures: dict[tuple[str, str], Future[LiveRegistry | None]] = {}
+    for doc in documents:
+        key = (_sub(doc), doc.spec.registry.name.lower())
+        checked = availability.get(key[1])
+        if registries.get(key) is None and checked is not None and not checked.available:
+            group, name = doc.spec.resource_group.name, doc.spec.registry.name
+            futures[key] = pool.submit(arm.get_registry, session, key[0], group, name)
+    found, names = dict(registries), dict(availability)
+    for key, future in futures.items():
+        registry = future.result()
+        if registry is not None:
+            assignments = snapshots[key[0]].role_assignments
+            applying = tuple(a for a in assignments if arm.applies_to(a, registry.id))
+            found[key] = LiveRegistryData(registry=registry, role_assignments=applying)
+            names.pop(key[1], None)
+    return found, names
 
 
 def _with_images(

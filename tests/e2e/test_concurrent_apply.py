@@ -1,7 +1,9 @@
 """Four applies of overlapping specs at once, against one sandbox, end in the union of
 what they declare: every tag of every spec signed (no signature lost to a concurrent
 publish of the same repository), one assignment per principal, role and scope, trust
-data that verifies (our reader and the official notary CLI).
+data that verifies (our reader and the official notary CLI). The first trust upload is
+held a few seconds, so a concurrent publish to the same repository always wins first and
+the held one must re-read and merge.
 
 The overlaps are the ones pipelines of one team make: two specs own one registry with
 the same settings and sign different tags of the same repository; the specs share some
@@ -12,7 +14,9 @@ runner's key store, as jobs of one signing identity do.
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +30,7 @@ from tests.e2e.pipeline_support import (
     tool,
     user_env,
 )
-from tests.e2e.plan_apply_support import ROOT
+from tests.e2e.plan_apply_support import ROOT, sdk
 from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +42,15 @@ ROLE_GUIDS = {
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
 }
 SOURCE = "docker.io/library/hello-world:latest"
+# the first trust upload waits while another run initialises the same repository, so
+# every run of this test has a publish that loses the race and must merge
+FIRST_UPLOAD_HELD = {
+    "plane": "data",
+    "method": "POST",
+    "path": r"^/v2/[^/]+/hello-world/_trust/tuf/$",
+    "latencyMs": 4000,
+    "count": 1,
+}
 
 
 def _document(sub: str, registry: str, signers: list[str], images: list[str]) -> str:
@@ -133,6 +146,8 @@ def test_four_overlapping_applies_at_once_end_in_the_union(
     other_app, other_object, _ = sandbox.add_principal(f"concurrent-{uuid.uuid4().hex[:8]}")
     specs = _specs(sandbox, tmp_path, other_app)
     env = user_env(sandbox, tmp_path)
+    sandbox.set_faults([FIRST_UPLOAD_HELD])
+    sandbox.clear_requests()
     processes = [
         subprocess.Popen(
             tool("apply", spec, "--auto-approve"),
@@ -146,8 +161,15 @@ def test_four_overlapping_applies_at_once_end_in_the_union(
         for spec in specs
     ]
     outputs = [p.communicate(timeout=240)[0] for p in processes]
+    sandbox.clear_faults()
     for spec, process, out in zip(specs, processes, outputs, strict=True):
         assert process.returncode == 0, f"{spec.name}:\n{out}"
+    uploads = [
+        e["status"]
+        for e in sandbox.requests(data_plane=True)
+        if e.get("plane") == "data" and e["method"] == "POST" and "/_trust/tuf/" in e["path"]
+    ]
+    assert any(status >= 400 for status in uploads), uploads  # a publish raced and merged
 
     keys = assignment_keys(sandbox)
     assert {k: n for k, n in keys.items() if n > 1} == {}, "duplicate role assignments"
@@ -174,3 +196,61 @@ def _david_object_id(sandbox: SandboxHandle) -> str:
         if str(principal.get("appId", "")).lower() == app_id:
             return str(principal.get("objectId") or principal.get("id")).lower()
     raise AssertionError("the seeded signer is missing from the sandbox state")
+
+
+def test_a_registry_another_run_creates_while_this_one_plans_is_updated_not_refused(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The name check lands after a concurrent run created the registry the list missed:
+    the registry is this spec's to update, not someone else's name."""
+    from azure.mgmt.containerregistry.models import Registry, Sku
+
+    sandbox.reset_state()
+    spec = tmp_path / "late.yaml"
+    spec.write_text(
+        "\n".join(
+            [
+                "apiVersion: acr-reconcile/v1",
+                "kind: RegistryTrust",
+                f"subscriptionId: {sandbox.subscription_id}",
+                "resourceGroup: {name: concurrent, location: westeurope}",
+                "registry: {name: concurrentlate, sku: Premium}",
+                "",
+            ]
+        )
+    )
+    sandbox.set_faults([{"method": "POST", "path": "/checkNameAvailability$", "latencyMs": 3000}])
+    plan = subprocess.Popen(
+        tool("plan", spec, "--detailed-exitcode"),
+        env=user_env(sandbox, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        _wait_for(lambda: sandbox.faults()[0]["fired"] >= 1)
+        with sdk(sandbox) as clients:
+            clients.resources.resource_groups.create_or_update(
+                "concurrent", {"location": "westeurope"}
+            )
+            body = Registry(location="westeurope", sku=Sku(name="Standard"))
+            clients.registries.registries.begin_create(
+                "concurrent", "concurrentlate", body
+            ).result()
+        out = plan.communicate(timeout=120)[0]
+    finally:
+        if plan.poll() is None:
+            plan.kill()
+            plan.wait()
+        sandbox.clear_faults()
+    assert plan.returncode == 2, out
+    assert "~ registry concurrentlate" in out and "Premium" in out, out
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
