@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from acr_reconcile.errors import TrustDataInvalid
+from acr_reconcile.errors import SigningKeyError, TrustDataInvalid
 from acr_reconcile.live.state import (
     LiveRegistry,
     LiveRepositoryTrust,
@@ -33,7 +34,7 @@ class DataPlane:
         import requests
 
         from acr_reconcile.live.registry import AcrTokenSource
-        from acr_reconcile.trust.keys import Passphrases, default_trust_dir
+        from acr_reconcile.trust.keys import KeyStore, Passphrases, default_trust_dir
 
         self.env = os.environ if env is None else env
         self.verify = verify
@@ -41,6 +42,7 @@ class DataPlane:
         self.tokens = AcrTokenSource(credential, verify=verify, session=self._token_session)
         self.trust_dir = default_trust_dir(self.env)
         self.passphrases = Passphrases.from_env(self.env)
+        self._keys = KeyStore(self.trust_dir, self.passphrases)
         self._registries: dict[str, Any] = {}
         self._trust: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -81,16 +83,33 @@ class DataPlane:
 
     def readiness(self) -> SigningReadiness:
         """What signing would need, known before apply starts (never the secrets)."""
-        from acr_reconcile.trust.keys import KeyStore
-
-        store = KeyStore(self.trust_dir, self.passphrases)
+        roots = sorted(self._keys.root_entries(), key=lambda e: e.key_id)
+        first_root = [(roots[0].path, "root")] if roots and self.passphrases.root else []
         return SigningReadiness(
             trust_dir=str(self.trust_dir),
-            root_key_available=bool(store.root_entries()),
+            root_key_available=bool(roots),
             root_passphrase_available=self.passphrases.root is not None,
             repository_passphrase_available=self.passphrases.targets is not None,
             interactive=False,  # passphrases come from the environment, never a prompt
+            root_key_problem=self._open_problem(first_root),
         )
+
+    def _open_problem(self, keys: Sequence[tuple[Path, str]]) -> str | None:
+        """Why a key does not open with the passphrase given, found at plan time rather
+        than halfway through apply, after imports already ran. Keys without a passphrase
+        are left to the missing-passphrase check."""
+        for path, role in keys:
+            if self.passphrases.for_role(role) is None:
+                continue
+            try:
+                with self._lock:
+                    self._keys.load(path, role)
+            except SigningKeyError as error:
+                return str(error)
+        return None
+
+    def _held_keys(self, gun: str) -> list[tuple[Path, str]]:
+        return [(e.path, e.role) for e in self._keys.entries() if e.gun == gun and e.role != "root"]
 
     def tag_digest(self, login_server: str, repository: str, tag: str) -> str | None:
         found = self.registry(login_server).manifest(repository, tag)
@@ -125,6 +144,7 @@ class DataPlane:
             root_key_id=found.root_key_id,
             warnings=tuple(found.warnings),
             signable_roles=tuple(found.signable_roles),
+            key_problem=self._open_problem(self._held_keys(gun)) if found.exists else None,
         )
         return live, found
 

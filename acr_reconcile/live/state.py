@@ -104,6 +104,8 @@ class LiveRepositoryTrust:
     root_key_id: str | None = None
     warnings: tuple[str, ...] = ()  # e.g. "timestamp expires in 5 days"
     signable_roles: tuple[str, ...] = ()  # roles we hold keys for ("targets", "targets/releases")
+    # a held key of this repository does not open with the passphrase given (why, no secret)
+    key_problem: str | None = None
     versions: dict[str, int] = field(default_factory=dict)  # role -> metadata version read
 
 
@@ -116,6 +118,8 @@ class SigningReadiness:
     root_passphrase_available: bool
     repository_passphrase_available: bool
     interactive: bool
+    # the first root key does not open with the root passphrase given (why, no secret)
+    root_key_problem: str | None = None
 
 
 @dataclass(frozen=True)

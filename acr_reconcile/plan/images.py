@@ -263,14 +263,26 @@ def check_signing(ctx: DocumentContext) -> None:
             "the root key passphrase (DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE) to initialise "
             + ", ".join(needs_root)
         )
+    unusable: list[str] = []
+    if needs_root and readiness.root_key_problem:
+        unusable.append(readiness.root_key_problem)
     for repo_name in sorted({c.params["repository"] for c in pending}):
         repo = _repository(ctx, repo_name)
         if repo is not None and repo.exists and not repo.signable_roles:
             missing.append(f"a signing key for {repo.gun} in {readiness.trust_dir}")
+        if repo is not None and repo.key_problem:
+            unusable.append(repo.key_problem)
     if missing:
         ctx.error(
             ctx.registry_id,
             "signing is planned but this run lacks " + "; ".join(missing),
             "images",
             "signing-keys-missing",
+        )
+    if unusable:
+        ctx.error(
+            ctx.registry_id,
+            "signing is planned but a key does not open: " + "; ".join(unusable),
+            "images",
+            "signing-key-unusable",
         )

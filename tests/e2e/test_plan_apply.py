@@ -282,3 +282,23 @@ def test_todays_azure_refuses_new_trust_at_plan_time_before_any_write(
     assert _error_rules(json.loads(plan.out)) == {"content-trust-unsupported"}
     assert "Notation" in applied.text and "2026-05-31" in applied.text
     assert writes(sandbox.requests()) == []
+
+
+def test_a_passphrase_that_does_not_open_the_key_is_a_plan_error_before_any_write(
+    converged: Cli,
+    walkthrough: Walkthrough,
+    sandbox: SandboxHandle,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "more-tags.yaml"
+    spec.write_text(walkthrough.spec.read_text().replace("tags: [signed]", "tags: [signed, v2]"))
+    monkeypatch.setenv("DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", "not the passphrase")
+    sandbox.clear_requests()
+    refused = converged("apply", spec, "--auto-approve")
+    assert refused.code == 1
+    assert "does not open" in refused.err and "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE" in (
+        refused.err
+    )
+    assert "not the passphrase" not in refused.text
+    assert writes(sandbox.requests()) == []  # the import of v2 did not run either

@@ -129,6 +129,7 @@ def _repository(raw: dict[str, Any], login_server: str) -> s.LiveRepositoryTrust
         warnings=tuple(raw.get("warnings", ())),
         signable_roles=tuple(raw.get("signableRoles", ("targets",))),
         versions=raw.get("versions", {}),
+        key_problem=raw.get("keyProblem"),
     )
 
 
@@ -192,6 +193,7 @@ def _signing(raw: dict[str, Any] | None) -> s.SigningReadiness | None:
         root_passphrase_available=raw.get("rootPassphrase", True),
         repository_passphrase_available=raw.get("repositoryPassphrase", True),
         interactive=raw.get("interactive", False),
+        root_key_problem=raw.get("rootKeyProblem"),
     )
 
 
