@@ -23,11 +23,12 @@ import contextlib
 import io
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from benchmarks._sandbox import run_on_private_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -123,17 +124,7 @@ def _table(rows: list[list[str]]) -> None:
 
 
 def main() -> None:
-    from tests.support.sandbox import SandboxHandle
-
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp,
-        tempfile.TemporaryDirectory(prefix="bench-apply-work-") as work,
-    ):
-        handle = SandboxHandle.start(Path(tmp), dct="legacy")
-        try:
-            _run(handle, Path(work))
-        finally:
-            handle.stop()
+    run_on_private_sandbox("bench-apply", _run)
 
 
 def _run(handle: Any, work: Path) -> None:

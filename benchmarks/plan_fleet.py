@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from benchmarks._sandbox import run_on_private_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -170,17 +171,7 @@ def _apply_walkthrough(handle: Any, work: Path) -> Any:
 
 
 def main() -> None:
-    from tests.support.sandbox import SandboxHandle
-
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp,
-        tempfile.TemporaryDirectory(prefix="bench-keys-") as keys,
-    ):
-        handle = SandboxHandle.start(Path(tmp), dct="legacy")
-        try:
-            _run(handle, Path(keys))
-        finally:
-            handle.stop()
+    run_on_private_sandbox("bench-plan", _run)
 
 
 def _run(handle: Any, work: Path) -> None:

@@ -21,13 +21,14 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from benchmarks._sandbox import run_on_private_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -135,17 +136,7 @@ def _measure(mode: str, spec_dir: Path, env: dict[str, str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    from tests.support.sandbox import SandboxHandle
-
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-mem-") as tmp,
-        tempfile.TemporaryDirectory(prefix="bench-mem-work-") as work,
-    ):
-        handle = SandboxHandle.start(Path(tmp), dct="legacy")
-        try:
-            _run(handle, Path(work))
-        finally:
-            handle.stop()
+    run_on_private_sandbox("bench-mem", _run)
 
 
 def _run(handle: Any, work: Path) -> None:
