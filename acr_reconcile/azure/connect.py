@@ -30,7 +30,9 @@ class Connection:
         if self._data_plane is None:
             from acr_reconcile.live.images import DataPlane
 
-            self._data_plane = DataPlane(self.credential, self.session.verify)
+            self._data_plane = DataPlane(
+                self.credential, self.session.verify, entra_scope=self.cloud.arm_scope
+            )
         return self._data_plane
 
     def close(self) -> None:

@@ -61,8 +61,12 @@ class AcrTokenSource:
         verify: str | bool = True,
         tenant_id: str | None = None,
         session: requests.Session | None = None,
+        entra_scope: str | None = None,
     ) -> None:
         self._credential = credential
+        # ACR accepts an Entra token for ARM; its audience differs per cloud (sovereign
+        # clouds, Azure Stack, the sandbox), so the caller passes the cloud's ARM scope.
+        self._entra_scope = entra_scope or ARM_SCOPE
         self._verify = verify
         self._tenant_id = tenant_id
         self._owns_session = session is None
@@ -106,7 +110,7 @@ class AcrTokenSource:
             return token
 
     def _exchange(self, exchange_url: str, service: str) -> str:
-        entra = self._credential.get_token(ARM_SCOPE).token
+        entra = self._credential.get_token(self._entra_scope).token
         form = {"grant_type": "access_token", "service": service, "access_token": entra}
         if self._tenant_id:
             form["tenant"] = self._tenant_id

@@ -30,7 +30,14 @@ ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust
 class DataPlane:
     """Registry and trust clients per login server, made on first use, thread-safe."""
 
-    def __init__(self, credential: Any, verify: str | bool, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        credential: Any,
+        verify: str | bool,
+        env: Mapping[str, str] | None = None,
+        *,
+        entra_scope: str | None = None,
+    ):
         import requests
 
         from acr_reconcile.live.registry import AcrTokenSource
@@ -39,7 +46,9 @@ class DataPlane:
         self.env = os.environ if env is None else env
         self.verify = verify
         self._token_session = requests.Session()
-        self.tokens = AcrTokenSource(credential, verify=verify, session=self._token_session)
+        self.tokens = AcrTokenSource(
+            credential, verify=verify, session=self._token_session, entra_scope=entra_scope
+        )
         self.trust_dir = default_trust_dir(self.env)
         self.passphrases = Passphrases.from_env(self.env)
         self._keys = KeyStore(self.trust_dir, self.passphrases)
