@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from acr_reconcile import __version__
 from acr_reconcile.errors import ConfigError
+from acr_reconcile.files import write_private_atomic
 from acr_reconcile.plan.codec import plan_from_dict, plan_to_dict
 from acr_reconcile.plan.model import Plan
 from acr_reconcile.spec.document import Location, SpecDocument
@@ -77,13 +77,9 @@ def write_plan(
         "plan": plan_to_dict(plan, observed=True),
     }
     target = Path(path)
-    temporary = target.with_name(f".{target.name}.tmp")
     try:
         text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, target)
+        write_private_atomic(target, text.encode("utf-8"))
     except TypeError as error:
         raise ConfigError(f"{target}: plan metadata is not JSON data: {error}") from None
     except OSError as error:

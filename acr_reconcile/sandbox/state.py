@@ -74,10 +74,7 @@ class Store:
         return store
 
     def write(self) -> None:
-        path = self.state_dir / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
-        os.replace(tmp, path)
+        self._write_text(json.dumps(self.data, indent=1, sort_keys=True))
         self._dirty = False
 
     def changed(self) -> None:

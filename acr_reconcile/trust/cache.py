@@ -4,9 +4,9 @@ it pins the first root seen and the newest versions trusted, so a server cannot 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from acr_reconcile.files import write_private_atomic
 
 
 class TrustCache:
@@ -36,15 +36,7 @@ class TrustCache:
         self.trust_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for directory in _chain(self.trust_dir, path.parent):
             directory.mkdir(mode=0o700, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(raw)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_atomic(path, raw)
 
 
 def _chain(top: Path, leaf: Path) -> list[Path]:

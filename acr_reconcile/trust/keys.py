@@ -8,12 +8,12 @@ Plan time needs to know, before anything changes, whether apply will be able to 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from acr_reconcile.errors import SigningKeyError
+from acr_reconcile.files import write_private_atomic
 from acr_reconcile.trust.crypto import PublicKey, SigningKey
 from acr_reconcile.trust.keyfile import KeyFileError, decrypt_key, encrypt_key, parse_pem
 
@@ -135,15 +135,7 @@ class KeyStore:
         text = encrypt_key(key, passphrase, headers)
         _make_private_dir(self.private_dir)
         path = self.private_dir / f"{key.key_id}.key"
-        handle, tmp = tempfile.mkstemp(dir=self.private_dir, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "w") as out:
-                out.write(text)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_atomic(path, text.encode())
         self._loaded[key.key_id] = key
         return path
 
