@@ -12,8 +12,9 @@ import pytest
 from trust_doubles import TokenIssuer
 from trust_servers import (
     ISSUER,
-    PASSPHRASES,
     SERVICE,
+    TEST_PASSPHRASES,
+    ClientFactory,
     NotaryCli,
     NotaryServer,
     Pki,
@@ -21,14 +22,7 @@ from trust_servers import (
     start_notary_server,
 )
 
-from acr_reconcile.trust import Passphrases, TrustClient
-
-TEST_PASSPHRASES = Passphrases(
-    root=PASSPHRASES["NOTARY_ROOT_PASSPHRASE"],
-    targets=PASSPHRASES["NOTARY_TARGETS_PASSPHRASE"],
-    snapshot=PASSPHRASES["NOTARY_SNAPSHOT_PASSPHRASE"],
-    delegation=PASSPHRASES["NOTARY_DELEGATION_PASSPHRASE"],
-)
+from acr_reconcile.trust import TrustClient
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +61,6 @@ def token_notary(
 @pytest.fixture
 def gun() -> str:
     return f"registry.test:5000/app-{uuid.uuid4().hex[:10]}"
-
-
-ClientFactory = Callable[..., TrustClient]
 
 
 @pytest.fixture

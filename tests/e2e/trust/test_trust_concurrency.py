@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import ClientFactory
-from trust_servers import NotaryCli, NotaryServer
+from trust_servers import ClientFactory, NotaryCli, NotaryServer
 
 from acr_reconcile.trust import RepositoryTrust
 

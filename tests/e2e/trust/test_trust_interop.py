@@ -6,10 +6,9 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import ClientFactory
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from trust_servers import NotaryCli
+from trust_servers import ClientFactory, NotaryCli
 
 
 def digest(n: int) -> str:

@@ -7,8 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSPHRASES, ClientFactory
-from trust_servers import NotaryServer, Pki, free_port
+from trust_servers import TEST_PASSPHRASES, ClientFactory, NotaryServer, Pki, free_port
 
 from acr_reconcile.errors import SigningKeyError, TrustServerError
 from acr_reconcile.trust import Passphrases, TrustClient

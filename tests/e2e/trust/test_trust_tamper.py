@@ -11,9 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ClientFactory
 from trust_doubles import TamperProxy
-from trust_servers import NotaryServer, Pki
+from trust_servers import ClientFactory, NotaryServer, Pki
 
 from acr_reconcile.errors import TrustDataInvalid
 from acr_reconcile.trust.crypto import SigningKey, root_certificate_key

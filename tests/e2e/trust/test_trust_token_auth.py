@@ -7,9 +7,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSPHRASES
 from trust_doubles import IssuerTokenSource, TokenIssuer
-from trust_servers import SERVICE, NotaryServer, Pki
+from trust_servers import SERVICE, TEST_PASSPHRASES, NotaryServer, Pki
 
 from acr_reconcile.errors import TrustServerError
 from acr_reconcile.trust import TrustClient

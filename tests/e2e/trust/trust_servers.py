@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -20,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from acr_reconcile.trust import Passphrases, TrustClient
 
 NOTARY_SERVER = "/usr/bin/notary-server"
 NOTARY = "/usr/bin/notary"
@@ -222,3 +225,14 @@ class NotaryCli:
         out = self.run("list", gun).stdout.splitlines()
         rows = [line.split() for line in out[2:] if line.strip()]
         return {r[0]: (r[1], int(r[2]), r[3]) for r in rows}
+
+
+# Shared by the fixtures and the test modules. They live here, not in conftest.py: a
+# test module importing "conftest" gets whichever conftest.py came first on sys.path.
+TEST_PASSPHRASES = Passphrases(
+    root=PASSPHRASES["NOTARY_ROOT_PASSPHRASE"],
+    targets=PASSPHRASES["NOTARY_TARGETS_PASSPHRASE"],
+    snapshot=PASSPHRASES["NOTARY_SNAPSHOT_PASSPHRASE"],
+    delegation=PASSPHRASES["NOTARY_DELEGATION_PASSPHRASE"],
+)
+ClientFactory = Callable[..., TrustClient]
