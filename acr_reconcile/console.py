@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import cache
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,12 +21,15 @@ def _colour_wanted(stream: object) -> bool:
     return bool(isatty and isatty())
 
 
-def _console(stream: TextIO) -> Console:
+def _console(*, stderr: bool) -> Console:
+    """A console writing to whatever ``sys.stdout``/``sys.stderr`` is at write time (no
+    file is bound), so a stream swapped after the first use (tests capturing output, an
+    embedding program) is honoured; colour is decided once, from the stream at hand."""
     from rich.console import Console
 
-    colour = _colour_wanted(stream)
+    colour = _colour_wanted(sys.stderr if stderr else sys.stdout)
     return Console(
-        file=stream,
+        stderr=stderr,
         no_color=not colour,
         highlight=False,
         soft_wrap=True,
@@ -37,12 +40,12 @@ def _console(stream: TextIO) -> Console:
 
 @cache
 def stdout() -> Console:
-    return _console(sys.stdout)
+    return _console(stderr=False)
 
 
 @cache
 def stderr() -> Console:
-    return _console(sys.stderr)
+    return _console(stderr=True)
 
 
 def print_error(message: str) -> None:
