@@ -11,14 +11,16 @@ SYSTEM_PACKAGES := docker-registry notary
 SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/notary
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all venv sysdeps lint format test demo bench fuzz schema clean
+.PHONY: all venv sysdeps lint format test demo bench fuzz schema lock clean
 
 all: test
 
-$(STAMP): pyproject.toml
+# The tool and its emulator are two distributions; make installs both, at the versions
+# in requirements.lock (pyproject.toml only states compatible ranges).
+$(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]' -e ./sandbox
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -40,8 +42,10 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The tool's tests, then the emulator's (each its own pytest project).
 test: sysdeps venv lint
 	$(BIN)/pytest -q
+	cd sandbox && ../$(BIN)/pytest -q
 
 demo: sysdeps venv
 	$(BIN)/python -m acr_reconcile.demo
@@ -55,6 +59,15 @@ fuzz: venv
 
 schema: venv
 	$(BIN)/acr-reconcile schema > specs/acr-reconcile.schema.json
+
+# Re-resolve the lock in a throw-away venv from the ranges in both pyproject files.
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet '.[dev]' ./sandbox
+	{ echo "# The exact versions make and CI install (pip install -c requirements.lock ...)."; \
+	  echo "# pyproject.toml states the compatible ranges; regenerate this with 'make lock'."; \
+	  .lockvenv/bin/pip freeze --exclude-editable | grep -v '^acr-reconcile'; } > requirements.lock
+	rm -rf .lockvenv
 
 clean:
 	rm -rf $(VENV) .sandbox .mypy_cache .ruff_cache .pytest_cache

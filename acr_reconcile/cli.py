@@ -23,10 +23,6 @@ _COMMANDS = ("validate", "plan", "apply", "export", "schema", "sandbox")
 
 
 def _command_module(name: str) -> ModuleType:
-    if name == "sandbox":
-        from acr_reconcile.sandbox import cli as sandbox_cli
-
-        return sandbox_cli
     import importlib
 
     return importlib.import_module(f"acr_reconcile.commands.{name}")

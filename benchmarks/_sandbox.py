@@ -10,7 +10,7 @@ from typing import Any
 
 
 def run_on_private_sandbox(prefix: str, body: Callable[[Any, Path], None]) -> None:
-    from tests.support.sandbox import SandboxHandle
+    from acr_sandbox.testing import SandboxHandle
 
     with (
         tempfile.TemporaryDirectory(prefix=f"{prefix}-sandbox-") as state,

@@ -63,8 +63,8 @@ async def _drive(url: str, token: str, context: ssl.SSLContext) -> tuple[int, in
 
 
 def main() -> None:
-    from acr_reconcile.sandbox import process
-    from acr_reconcile.sandbox.environment import env_vars
+    from acr_sandbox import process
+    from acr_sandbox.environment import env_vars
 
     with tempfile.TemporaryDirectory(prefix="arm-bench-") as tmp:
         state_dir = Path(tmp)

@@ -189,16 +189,3 @@ class RegistryClient:
         return response.headers.get("Docker-Content-Digest") or (
             "sha256:" + hashlib.sha256(body).hexdigest()
         )
-
-    def push_test_image(self, repository: str, tag: str, seed: str) -> str:
-        """A tiny valid schema2 image (config + one layer) made from ``seed``; its digest.
-
-        Lets demos and tests create content without reaching any public registry.
-        """
-        from acr_reconcile.live.testimage import SCHEMA2, build_test_image, manifest_bytes
-
-        image = build_test_image(seed)
-        self.push_blob(repository, image.config)
-        self.push_blob(repository, image.layer)
-        body = manifest_bytes(image)
-        return self.push_manifest(repository, tag, body, SCHEMA2)

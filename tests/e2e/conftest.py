@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import Cli, Walkthrough, cli_runner, make_walkthrough
-from tests.support.sandbox import SandboxHandle
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import sdk
-from tests.support.sandbox import SandboxHandle
 
 RG, REGISTRY, REPOSITORY = "faultrg", "faultreg", "hello-world"
 HUB_IMAGE = "docker.io/library/hello-world:latest"

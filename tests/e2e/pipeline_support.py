@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import ROOT, Result, sdk
-from tests.support.sandbox import SandboxHandle
 
 WALKTHROUGH = ROOT / "examples" / "hello-world.yaml"
 ROOT_PASSPHRASE = "DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE"

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.sandbox import SandboxHandle
+from acr_sandbox.testing import SandboxHandle
+from tests.support.images import push_test_image
 
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH = ROOT / "examples" / "hello-world.yaml"
@@ -77,7 +78,7 @@ def push_source_image(sandbox: SandboxHandle, name: str = "sourcehub") -> str:
     with requests.Session() as session:
         tokens = AcrTokenSource(credential, verify=sandbox.ca_bundle, session=session)
         registry = RegistryClient(server, tokens, sandbox.ca_bundle)
-        registry.push_test_image("hello-world", "latest", "1")
+        push_test_image(registry, "hello-world", "latest", "1")
         registry.close()
     credential.close()
     return f"{server}/hello-world:latest"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.pipeline_support import (
     Target,
     assignment_keys,
@@ -31,7 +32,6 @@ from tests.e2e.pipeline_support import (
     user_env,
 )
 from tests.e2e.plan_apply_support import ROOT, sdk
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

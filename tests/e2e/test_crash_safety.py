@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.pipeline_support import (
     WALKTHROUGH,
     WALKTHROUGH_TARGETS,
@@ -37,7 +38,6 @@ from tests.e2e.pipeline_support import (
     user_env,
 )
 from tests.e2e.plan_apply_support import ROOT, writes
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

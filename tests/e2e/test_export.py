@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import (
     REGISTRY,
     RG,
@@ -14,7 +15,6 @@ from tests.e2e.plan_apply_support import (
     Walkthrough,
     sdk,
 )
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.fault_matrix_cells import (
     ACTIONS,
     FAULTS,
@@ -36,7 +37,6 @@ from tests.e2e.fault_matrix_cells import (
     rule_for,
 )
 from tests.e2e.plan_apply_support import Cli, Result, cli_runner, make_walkthrough, sdk
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import (
     REGISTRY,
     RG,
@@ -22,7 +23,6 @@ from tests.e2e.plan_apply_support import (
     sdk,
     writes,
 )
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import Cli, cli_runner, sdk, writes
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

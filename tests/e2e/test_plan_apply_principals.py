@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import Cli, Walkthrough, writes
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

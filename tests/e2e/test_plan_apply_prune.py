@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.plan_apply_support import (
     Cli,
     Walkthrough,
     registry_id,
     sdk,
 )
-from tests.support.sandbox import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acr_reconcile.sandbox.dataplane.pki import create_ca
+from acr_sandbox.dataplane.pki import create_ca
 from tests.e2e.dataplane.dataplane_harness import DataPlaneHarness
 
 BINARIES = ("docker-registry", "notary-server", "notary")

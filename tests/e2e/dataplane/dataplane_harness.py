@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from azure.core.credentials import AccessToken
 
 from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
-from acr_reconcile.sandbox.contracts import DataPlaneConfig, RegistryRecord, SandboxPrincipal
-from acr_reconcile.sandbox.dataplane import create_dataplane
+from acr_sandbox.contracts import DataPlaneConfig, RegistryRecord, SandboxPrincipal
+from acr_sandbox.dataplane import create_dataplane
 
 T = TypeVar("T")
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

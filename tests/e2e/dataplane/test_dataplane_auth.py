@@ -13,8 +13,9 @@ import requests
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
-from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+from acr_sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
 from tests.e2e.dataplane.dataplane_harness import BearerCredential, DataPlaneHarness, run_notary
+from tests.support.images import push_test_image
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def test_push_and_pull_through_the_exchange_flow(dataplane: DataPlaneHarness) ->
     dataplane.directory.grant(pusher, record.id, ACR_PUSH)
     client = dataplane.client(login_server, pusher.object_id)
 
-    digest = client.push_test_image("hello-world", "v1", "flow")
+    digest = push_test_image(client, "hello-world", "v1", "flow")
 
     ref = client.manifest("hello-world", "v1")
     assert ref is not None and ref.digest == digest
@@ -49,7 +50,7 @@ def test_roles_decide_and_follow_changes(dataplane: DataPlaneHarness) -> None:
     record, login_server = dataplane.create_registry("rolesreg")
     owner = dataplane.directory.add_principal("owner", "secret-o")
     dataplane.directory.grant(owner, record.id, ACR_PUSH)
-    dataplane.client(login_server, owner.object_id).push_test_image("app", "v1", "roles")
+    push_test_image(dataplane.client(login_server, owner.object_id), "app", "v1", "roles")
     reader = dataplane.directory.add_principal("reader", "secret-r")
 
     with pytest.raises(RegistryError, match="401"):
@@ -59,7 +60,7 @@ def test_roles_decide_and_follow_changes(dataplane: DataPlaneHarness) -> None:
     reading = dataplane.client(login_server, reader.object_id)
     assert reading.manifest("app", "v1") is not None
     with pytest.raises(RegistryError, match="401"):
-        reading.push_test_image("app", "v2", "not allowed")
+        push_test_image(reading, "app", "v2", "not allowed")
 
     dataplane.directory.revoke(reader, record.id, ACR_PULL)
     with pytest.raises(RegistryError, match="401"):
@@ -141,8 +142,8 @@ def test_notary_cli_publishes_only_with_image_signer(
     dataplane.directory.grant(signer, record.id, ACR_PUSH, ACR_IMAGE_SIGNER)
     pusher = dataplane.directory.add_principal("pusher-only", "secret-p")
     dataplane.directory.grant(pusher, record.id, ACR_PUSH)
-    digest = dataplane.client(login_server, signer.object_id).push_test_image(
-        "hello", "signed", "n"
+    digest = push_test_image(
+        dataplane.client(login_server, signer.object_id), "hello", "signed", "n"
     )
     size = str(dataplane.client(login_server, signer.object_id).manifest("hello", "signed").size)  # type: ignore[union-attr]
     gun = f"{login_server}/hello"
@@ -251,7 +252,7 @@ def test_tokens_are_cached_and_fetched_once_under_concurrency(dataplane: DataPla
     )
     dataplane.track(session)
     client = dataplane.track(RegistryClient(login_server, source, verify=str(dataplane.ca_cert)))
-    client.push_test_image("app", "v1", "cache")
+    push_test_image(client, "app", "v1", "cache")
     pushes = list(session.posts)
     assert pushes.count("exchange") == 1
 

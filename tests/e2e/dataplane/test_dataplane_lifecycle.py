@@ -16,11 +16,12 @@ import requests
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.registry import MANIFEST_MEDIA_TYPES, AcrTokenSource, RegistryClient
-from acr_reconcile.sandbox.contracts import ImportFailed
-from acr_reconcile.sandbox.dataplane.backends import free_port
-from acr_reconcile.sandbox.dataplane.pki import create_ca, issue
-from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+from acr_sandbox.contracts import ImportFailed
+from acr_sandbox.dataplane.backends import free_port
+from acr_sandbox.dataplane.pki import create_ca, issue
+from acr_sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
 from tests.e2e.dataplane.dataplane_harness import BearerCredential, DataPlaneHarness, run_notary
+from tests.support.images import push_test_image
 
 pytestmark = pytest.mark.e2e
 LIST_TYPE = MANIFEST_MEDIA_TYPES[1]
@@ -37,11 +38,11 @@ def test_two_registries_keep_their_repositories_apart(
     dataplane.directory.grant(sp, rec_b.id, ACR_PULL)
     in_a, in_b = dataplane.client(ls_a, sp.object_id), dataplane.client(ls_b, sp.object_id)
 
-    in_a.push_test_image("shared-name", "v1", "apart")
+    push_test_image(in_a, "shared-name", "v1", "apart")
     assert in_b.manifest("shared-name", "v1") is None
     assert in_b.tags("shared-name") == []
     with pytest.raises(RegistryError, match="401"):
-        in_b.push_test_image("shared-name", "v1", "apart")  # pull-only there
+        push_test_image(in_b, "shared-name", "v1", "apart")  # pull-only there
 
     refresh = dataplane.track(
         AcrTokenSource(BearerCredential(f"entra-{sp.object_id}"), verify=str(dataplane.ca_cert))
@@ -77,8 +78,8 @@ def test_import_copies_images_and_manifest_lists_between_registries(
     dataplane.directory.grant(sp, src_rec.id, ACR_PUSH)
     dataplane.directory.grant(sp, dst_rec.id, ACR_PULL)
     src, dst = dataplane.client(src_ls, sp.object_id), dataplane.client(dst_ls, sp.object_id)
-    amd = src.push_test_image("library/hello-world", "amd64", "amd")
-    arm = src.push_test_image("library/hello-world", "arm64", "arm")
+    amd = push_test_image(src, "library/hello-world", "amd64", "amd")
+    arm = push_test_image(src, "library/hello-world", "arm64", "arm")
     manifests = [
         {
             "mediaType": MANIFEST_MEDIA_TYPES[0],
@@ -185,7 +186,7 @@ def test_login_server_and_content_survive_a_restart_and_go_with_deletion(
         sp = first.directory.add_principal("sp", "s")
         first.directory.grant(sp, record.id, ACR_PUSH)
         assert {p.detail for p in first.plane.status() if "restartreg (" in p.name} >= {"on demand"}
-        digest = first.client(login_server, sp.object_id).push_test_image("app", "v1", "r")
+        digest = push_test_image(first.client(login_server, sp.object_id), "app", "v1", "r")
         running = [
             p for p in first.plane.status() if "restartreg (" in p.name and "pid" in p.detail
         ]
@@ -281,7 +282,7 @@ def test_import_from_a_registry_url_on_loopback(
     mirror = dataplane.track(
         RegistryClient(plain_registry, _Anonymous(), verify=str(dataplane.ca_cert))
     )
-    digest = mirror.push_test_image("library/busybox", "1.36", "mirror")
+    digest = push_test_image(mirror, "library/busybox", "1.36", "mirror")
 
     dataplane.run(
         dataplane.plane.import_image(

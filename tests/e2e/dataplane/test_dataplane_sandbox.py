@@ -24,9 +24,10 @@ from azure.mgmt.containerregistry.models import (
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
-from acr_reconcile.sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+from acr_sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
+from acr_sandbox.testing import SandboxHandle
 from tests.e2e.dataplane.dataplane_harness import run_notary
-from tests.support.sandbox import SandboxHandle
+from tests.support.images import push_test_image
 
 pytestmark = pytest.mark.e2e
 
@@ -117,7 +118,7 @@ def test_push_pull_and_scopes_follow_arm_role_assignments(world: World) -> None:
     pusher, reader = world.principal("pusher"), world.principal("reader")
     world.grant(registry.id, pusher, ACR_PUSH)
 
-    digest = world.registry_client(login_server, pusher).push_test_image("hello-world", "v1", "a")
+    digest = push_test_image(world.registry_client(login_server, pusher), "hello-world", "v1", "a")
     ref = world.registry_client(login_server, pusher).manifest("hello-world", "v1")
     assert ref is not None and ref.digest == digest
 
@@ -127,7 +128,7 @@ def test_push_pull_and_scopes_follow_arm_role_assignments(world: World) -> None:
     reading = world.registry_client(login_server, reader)
     assert reading.tags("hello-world") == ["v1"]
     with pytest.raises(RegistryError, match="401"):
-        reading.push_test_image("hello-world", "v2", "b")
+        push_test_image(reading, "hello-world", "v2", "b")
     world.revoke(registry.id, assignment)
     with pytest.raises(RegistryError, match="401"):
         world.registry_client(login_server, reader).manifest("hello-world", "v1")
@@ -141,7 +142,7 @@ def test_notary_cli_signs_only_with_acr_image_signer(world: World, tmp_path: Pat
     world.grant(registry.id, signer, ACR_IMAGE_SIGNER)
     world.grant(registry.id, pusher, ACR_PUSH)
     client = world.registry_client(login_server, signer)
-    digest = client.push_test_image("hello-world", "signed", "s")
+    digest = push_test_image(client, "hello-world", "signed", "s")
     ref = client.manifest("hello-world", "signed")
     assert ref is not None
     ca = Path(world.sandbox.ca_bundle)
@@ -182,8 +183,8 @@ def test_import_image_through_arm_between_sandbox_registries(world: World) -> No
     who = world.principal("importer")
     world.grant(source.id, who, ACR_PUSH)
     world.grant(target.id, who, ACR_PULL)
-    digest = world.registry_client(source.login_server, who).push_test_image(
-        "library/hello-world", "latest", "import"
+    digest = push_test_image(
+        world.registry_client(source.login_server, who), "library/hello-world", "latest", "import"
     )
     registries = world.clients.registries.registries
     registries.begin_import_image(
@@ -219,7 +220,7 @@ def test_registries_are_apart_and_deletion_removes_content(world: World) -> None
     who = world.principal("both")
     world.grant(first.id, who, ACR_PUSH)
     world.grant(second.id, who, ACR_PUSH)
-    world.registry_client(first.login_server, who).push_test_image("app", "v1", "apart")
+    push_test_image(world.registry_client(first.login_server, who), "app", "v1", "apart")
     assert world.registry_client(second.login_server, who).manifest("app", "v1") is None
 
     status = world.sandbox.status()

@@ -8,8 +8,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource, Registry, Sku
 
 from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
-from acr_reconcile.live.testimage import blob_digest, build_test_image, manifest_bytes
-from tests.support.sandbox import SandboxHandle
+from acr_sandbox.dataplane.testimage import blob_digest, build_test_image, manifest_bytes
+from acr_sandbox.testing import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 

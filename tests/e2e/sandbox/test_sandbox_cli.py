@@ -13,8 +13,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry.models import Registry, Sku
 
 from acr_reconcile.cli import main
-from acr_reconcile.sandbox import process
-from tests.support.sandbox import SandboxHandle, free_port
+from acr_sandbox import process
+from acr_sandbox.testing import SandboxHandle, free_port
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import requests
 
 from acr_reconcile.azure.cloud import load_cloud, platform_rules
 from acr_reconcile.azure.graph import GraphClient
-from tests.support.sandbox import SandboxHandle
+from acr_sandbox.testing import SandboxHandle
 
 
 def test_metadata_document_points_every_endpoint_at_the_sandbox(sandbox: SandboxHandle) -> None:

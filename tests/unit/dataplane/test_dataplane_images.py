@@ -5,9 +5,9 @@ import json
 import tarfile
 
 from acr_reconcile.live.registry import parse_challenge
-from acr_reconcile.live.testimage import build_test_image
-from acr_reconcile.sandbox.dataplane.importer import _children, _split_image
-from acr_reconcile.sandbox.dataplane.proxy import is_trust_path
+from acr_sandbox.dataplane.importer import _children, _split_image
+from acr_sandbox.dataplane.proxy import is_trust_path
+from acr_sandbox.dataplane.testimage import build_test_image
 
 
 def test_test_image_is_deterministic_and_self_consistent() -> None:

@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from acr_reconcile.sandbox.dataplane import pki
-from acr_reconcile.sandbox.dataplane.scopes import ACR_PULL
-from acr_reconcile.sandbox.dataplane.service import REFRESH_USER, TokenService
-from acr_reconcile.sandbox.dataplane.tokens import TokenSigner
+from acr_sandbox.dataplane import pki
+from acr_sandbox.dataplane.scopes import ACR_PULL
+from acr_sandbox.dataplane.service import REFRESH_USER, TokenService
+from acr_sandbox.dataplane.tokens import TokenSigner
 from tests.e2e.dataplane.dataplane_harness import FakeDirectory, registry_record
 
 LS = "127.0.0.1:5000"

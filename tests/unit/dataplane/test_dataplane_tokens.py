@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from acr_reconcile.live.acr_auth import jwt_expiry
-from acr_reconcile.sandbox.dataplane import pki
-from acr_reconcile.sandbox.dataplane.tokens import ISSUER, TokenSigner
+from acr_sandbox.dataplane import pki
+from acr_sandbox.dataplane.tokens import ISSUER, TokenSigner
 
 
 def _b64(text: str) -> bytes:

@@ -1,0 +1,99 @@
+"""``POST …/registries/{name}/importImage``: a long-running copy done by the data plane.
+
+Answers 202 with ``Location``; the operation result is 200 once the copy is done, or the
+data plane's refusal (``ImportFailed``) as ARM's 400 error envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from acr_sandbox.arm import lro
+from acr_sandbox.arm.errors import ArmError, invalid_body, read_json
+from acr_sandbox.context import Sandbox, ctx
+from acr_sandbox.contracts import ImportFailed, RegistryRecord
+from acr_sandbox.directory import registry_record
+
+log = logging.getLogger(__name__)
+
+
+def _source(sandbox: Sandbox, raw: Any) -> tuple[str | None, str]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("sourceImage"), str):
+        raise invalid_body("'source.sourceImage' is required")
+    image = str(raw["sourceImage"])
+    if isinstance(raw.get("resourceId"), str):
+        entry = sandbox.store.section("registries").get(raw["resourceId"].lower())
+        if entry is None:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The source registry '{raw['resourceId']}' could not be found.",
+                target="source.resourceId",
+            )
+        return str(entry["body"]["properties"]["loginServer"]), image
+    uri = raw.get("registryUri")
+    return (str(uri) if isinstance(uri, str) and uri else None), image
+
+
+async def import_image(request: web.Request, params: dict[str, str]) -> web.Response:
+    from acr_sandbox.arm.registries import require
+
+    sandbox = ctx(request)
+    entry = require(sandbox, params)
+    body = await read_json(request)
+    source_login_server, source_image = _source(sandbox, body.get("source"))
+    tags = body.get("targetTags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise invalid_body("'targetTags' must be a list of strings")
+    mode = body.get("mode", "NoForce")
+    if mode not in ("NoForce", "Force"):
+        raise invalid_body("'mode' must be NoForce or Force")
+    operation = lro.start(sandbox, request, kind="importImage")
+    target = registry_record(entry["body"])
+    asyncio.get_running_loop().create_task(
+        _copy(sandbox, operation, target, source_login_server, source_image, tags, mode == "Force")
+    )
+    headers = {
+        "Location": lro.result_url(sandbox, entry["body"]["id"], operation, request),
+        "Retry-After": str(int(sandbox.settings["lroRetryAfter"])),
+    }
+    return web.Response(status=202, headers=headers)
+
+
+async def _copy(
+    sandbox: Sandbox,
+    operation: lro.Operation,
+    target: RegistryRecord,
+    source_login_server: str | None,
+    source_image: str,
+    tags: list[str],
+    force: bool,
+) -> None:
+    try:
+        await sandbox.dataplane.import_image(
+            target,
+            source_login_server=source_login_server,
+            source_image=source_image,
+            target_tags=list(tags),
+            force=force,
+        )
+    except ImportFailed as failure:
+        lro.finish(sandbox, operation, {"code": failure.code, "message": failure.message})
+        return
+    except Exception as error:
+        log.exception("importImage into %s failed", target.name)
+        lro.finish(
+            sandbox,
+            operation,
+            {
+                "status": "500",
+                "code": "InternalServerError",
+                "message": f"The import failed: {type(error).__name__}: {error}"[:500],
+            },
+        )
+        return
+    lro.finish(sandbox, operation)
