@@ -116,7 +116,7 @@ def baseline_read(documents: Sequence[Any], connection: Any) -> Any:
 
 
 def _measure(handle: Any, label: str, read: Callable[[Any], Any], documents: Any) -> list[str]:
-    from acr_reconcile.azure.connect import connect
+    from acr_reconcile.commands.connection import connect
     from acr_reconcile.plan.planner import plan
 
     handle.clear_requests()

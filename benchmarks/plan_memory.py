@@ -104,7 +104,7 @@ def _import_sdk() -> None:
 
 
 def _child_trace(spec_dir: str) -> dict[str, Any]:
-    from acr_reconcile.azure.connect import connect
+    from acr_reconcile.commands.connection import connect
     from acr_reconcile.commands.plan import load_documents, render
     from acr_reconcile.live.reader import read_live
     from acr_reconcile.plan.planner import plan

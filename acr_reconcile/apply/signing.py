@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from acr_reconcile.apply.context import SignaturePublisher, TagDigest
 from acr_reconcile.apply.handlers.common import param, registry_coordinates
+from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.plan.model import Action, Change
 
 if TYPE_CHECKING:
-    from acr_reconcile.azure.connect import Connection
+    from acr_reconcile.live.images import DataPlane
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class DataPlaneSeams:
     tag_digest: TagDigest | None = None
 
 
-def _login_server(connection: Connection, change: Change) -> str:
+def _login_server(session: AzureSession, change: Change) -> str:
     sub, group, name = registry_coordinates(change)
-    live = connection.session.registries(sub).registries.get(group, name).as_dict()
+    live = session.registries(sub).registries.get(group, name).as_dict()
     return str((live.get("properties") or {}).get("loginServer", ""))
 
 
@@ -52,12 +53,10 @@ def _additions(registry: Any, changes: Sequence[Change]) -> dict[str, tuple[str,
     return add
 
 
-def publisher(connection: Connection) -> SignaturePublisher:
-    data_plane = connection.data_plane()
-
+def publisher(session: AzureSession, data_plane: DataPlane) -> SignaturePublisher:
     def publish(changes: Sequence[Change]) -> str:
         first = changes[0]
-        server = _login_server(connection, first)
+        server = _login_server(session, first)
         gun = f"{server}/{param(first, 'repository')}"
         add = _additions(data_plane.registry(server), changes)
         remove = [str(param(c, "tag")) for c in changes if c.action is Action.DELETE]
@@ -73,7 +72,5 @@ def publisher(connection: Connection) -> SignaturePublisher:
     return publish
 
 
-def data_plane_seams(connection: Connection) -> DataPlaneSeams:
-    return DataPlaneSeams(
-        publish=publisher(connection), tag_digest=connection.data_plane().tag_digest
-    )
+def data_plane_seams(session: AzureSession, data_plane: DataPlane) -> DataPlaneSeams:
+    return DataPlaneSeams(publish=publisher(session, data_plane), tag_digest=data_plane.tag_digest)

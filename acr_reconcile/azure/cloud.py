@@ -11,11 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from acr_reconcile.errors import ConfigError
-from acr_reconcile.live.state import PlatformRules
 
 METADATA_API_VERSION = "2022-09-01"
 SANDBOX_EXTENSION = "x-acr-reconcile-sandbox"
@@ -123,28 +121,3 @@ def load_cloud(env: Mapping[str, str] | None = None) -> Cloud:
     if not isinstance(document, dict):
         raise ConfigError(f"ARM_METADATA_HOSTNAME={hostname}: {url} did not answer an object")
     return parse_metadata(document, url)
-
-
-def platform_rules(cloud: Cloud, today: date | None = None) -> PlatformRules:
-    """Whether new content trust enablement is allowed, as of ``today``.
-
-    Azure stopped new Docker Content Trust enablement on 2026-05-31. A sandbox may emulate
-    the years before (``contentTrustNewEnablement: allowed``); the plan then says so.
-    """
-    today = today or date.today()
-    rules = PlatformRules(today=today, new_trust_enablement_allowed=True)
-    mode = cloud.sandbox_trust_enablement
-    if mode == "allowed":
-        return PlatformRules(
-            today=today,
-            new_trust_enablement_allowed=True,
-            note="the sandbox emulates the rules before the content trust cut-off (legacy DCT)",
-        )
-    if mode == "retired":
-        return PlatformRules(
-            today=today,
-            new_trust_enablement_allowed=False,
-            note="the sandbox emulates today's Azure: new content trust enablement is retired",
-        )
-    allowed = today < rules.trust_enablement_cutoff
-    return PlatformRules(today=today, new_trust_enablement_allowed=allowed)

@@ -16,7 +16,7 @@ from acr_reconcile.commands import plan as plan_command
 
 if TYPE_CHECKING:
     from acr_reconcile.apply.executor import ApplyResult
-    from acr_reconcile.azure.connect import Connection
+    from acr_reconcile.commands.connection import Connection
     from acr_reconcile.plan.model import Plan
 
 
@@ -76,7 +76,7 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
     from acr_reconcile.apply.progress import PlainProgress, RichProgress
     from acr_reconcile.apply.signing import data_plane_seams
 
-    seams = data_plane_seams(connection)
+    seams = data_plane_seams(connection.session, connection.data_plane())
     ctx = ApplyContext(
         session=connection.session,
         allow_destroy_trust=args.allow_destroy_trust,
@@ -146,7 +146,7 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None
 
 
 def run(args: argparse.Namespace) -> int:
-    from acr_reconcile.azure.connect import connect
+    from acr_reconcile.commands.connection import connect
     from acr_reconcile.plan.planfile import is_plan_file
 
     plan_command.check_parallelism(args.parallelism)

@@ -23,12 +23,18 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from acr_reconcile.azure.connect import connect
+    from acr_reconcile.commands.connection import connect
     from acr_reconcile.errors import ConfigError
     from acr_reconcile.live.export import export_spec, to_yaml
 
     with connect() as connection:
-        document = export_spec(connection, args.subscription, args.resource_group, args.registry)
+        document = export_spec(
+            connection.session,
+            connection.graph,
+            args.subscription,
+            args.resource_group,
+            args.registry,
+        )
     text = to_yaml(document)
     if not args.out:
         sys.stdout.write(text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from acr_reconcile.azure.connect import Connection
+    from acr_reconcile.commands.connection import Connection
     from acr_reconcile.live.state import LiveState
     from acr_reconcile.plan.model import Plan
     from acr_reconcile.spec.document import SpecDocument
@@ -132,7 +132,7 @@ def show(plan: Plan, output: str, note: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from acr_reconcile.azure.connect import connect
+    from acr_reconcile.commands.connection import connect
 
     parallelism = check_parallelism(args.parallelism)
     documents = load_documents(args.spec, args.shard)

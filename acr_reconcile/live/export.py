@@ -11,25 +11,30 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from acr_reconcile.azure.connect import Connection
+from acr_reconcile.azure.clients import AzureSession
+from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.errors import ConfigError
 from acr_reconcile.live import arm
-from acr_reconcile.live.state import LiveRegistry, LiveResourceGroup, LiveRoleAssignment
-from acr_reconcile.plan.fingerprint import APPLIED_TAG
+from acr_reconcile.live.state import (
+    APPLIED_TAG,
+    LiveRegistry,
+    LiveResourceGroup,
+    LiveRoleAssignment,
+)
 from acr_reconcile.spec.models import API_VERSION, KIND
 from acr_reconcile.spec.roles import builtin_role_name
 
 
-def _registry(connection: Connection, sub: str, group: str, name: str) -> LiveRegistry:
-    registry = arm.list_registries(connection.session, sub).get(name.lower())
+def _registry(session: AzureSession, sub: str, group: str, name: str) -> LiveRegistry:
+    registry = arm.list_registries(session, sub).get(name.lower())
     if registry is None or registry.resource_group.lower() != group.lower():
         where = f"/subscriptions/{sub}/resourceGroups/{group}"
         raise ConfigError(f"{where}: no registry named {name} in this resource group")
     return registry
 
 
-def _group(connection: Connection, sub: str, name: str) -> LiveResourceGroup:
-    group = arm.list_resource_groups(connection.session, sub).get(name.lower())
+def _group(session: AzureSession, sub: str, name: str) -> LiveResourceGroup:
+    group = arm.list_resource_groups(session, sub).get(name.lower())
     if group is None:
         raise ConfigError(f"/subscriptions/{sub}/resourceGroups/{name}: no such resource group")
     return group
@@ -47,9 +52,9 @@ def _acr_roles_at(
     return by_principal
 
 
-def _signer(connection: Connection, object_id: str, held: list[LiveRoleAssignment]) -> Any:
+def _signer(graph: GraphClient, object_id: str, held: list[LiveRoleAssignment]) -> Any:
     principal_type = held[0].principal_type or "ServicePrincipal"
-    found = connection.graph.by_object_id(object_id, principal_type)
+    found = graph.by_object_id(object_id, principal_type)
     reference: dict[str, str] = {"objectId": object_id}
     if found is not None and found.app_id and principal_type == "ServicePrincipal":
         reference = {"appId": found.app_id}
@@ -71,13 +76,15 @@ def _unique_names(signers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return signers
 
 
-def export_spec(connection: Connection, subscription: str, group: str, name: str) -> dict[str, Any]:
+def export_spec(
+    session: AzureSession, graph: GraphClient, subscription: str, group: str, name: str
+) -> dict[str, Any]:
     """The spec document (as plain data, YAML field names) of one live registry."""
-    registry = _registry(connection, subscription, group, name)
-    resource_group = _group(connection, subscription, registry.resource_group)
-    assignments = arm.list_role_assignments(connection.session, subscription)
+    registry = _registry(session, subscription, group, name)
+    resource_group = _group(session, subscription, registry.resource_group)
+    assignments = arm.list_role_assignments(session, subscription)
     holders = _acr_roles_at(assignments, registry.id)
-    signers = [_signer(connection, oid, held) for oid, held in sorted(holders.items())]
+    signers = [_signer(graph, oid, held) for oid, held in sorted(holders.items())]
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from acr_reconcile.errors import SigningKeyError, TrustDataInvalid
 from acr_reconcile.live.state import (
@@ -24,7 +24,15 @@ from acr_reconcile.live.state import (
 )
 from acr_reconcile.spec.models import ImageSpec
 
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from acr_reconcile.registry.client import ManifestRef, RegistryClient
+    from acr_reconcile.trust.service import RepositoryTrust, TrustClient
+
 ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust]]
+# what one repository's trust read gave: the live view, and the verified data when there is any
+_Trust = tuple[LiveRepositoryTrust, "RepositoryTrust | None"]
 
 
 class DataPlane:
@@ -32,7 +40,7 @@ class DataPlane:
 
     def __init__(
         self,
-        credential: Any,
+        credential: TokenCredential,
         verify: str | bool,
         env: Mapping[str, str] | None = None,
         *,
@@ -40,7 +48,7 @@ class DataPlane:
     ):
         import requests
 
-        from acr_reconcile.live.registry import AcrTokenSource
+        from acr_reconcile.registry.acr_auth import AcrTokenSource
         from acr_reconcile.trust.keys import KeyStore, Passphrases, default_trust_dir
 
         self.env = os.environ if env is None else env
@@ -52,12 +60,12 @@ class DataPlane:
         self.trust_dir = default_trust_dir(self.env)
         self.passphrases = Passphrases.from_env(self.env)
         self._keys = KeyStore(self.trust_dir, self.passphrases)
-        self._registries: dict[str, Any] = {}
-        self._trust: dict[str, Any] = {}
+        self._registries: dict[str, RegistryClient] = {}
+        self._trust: dict[str, TrustClient] = {}
         self._lock = threading.Lock()
 
-    def registry(self, login_server: str) -> Any:
-        from acr_reconcile.live.registry import RegistryClient
+    def registry(self, login_server: str) -> RegistryClient:
+        from acr_reconcile.registry.client import RegistryClient
 
         with self._lock:
             if login_server not in self._registries:
@@ -65,7 +73,7 @@ class DataPlane:
                 self._registries[login_server] = client
             return self._registries[login_server]
 
-    def trust(self, login_server: str) -> Any:
+    def trust(self, login_server: str) -> TrustClient:
         from acr_reconcile.trust.service import TrustClient, trust_server_url
 
         with self._lock:
@@ -135,10 +143,10 @@ class DataPlane:
             repositories[repository] = trust[0]
             for tag in wanted:
                 manifest = self.registry(server).manifest(repository, tag)
-                tags[(repository, tag)] = _tag(repository, tag, manifest, trust)
+                tags[(repository, tag)] = tag_state(repository, tag, manifest, trust)
         return tags, repositories
 
-    def _repository_trust(self, registry: LiveRegistry, repository: str) -> tuple[Any, Any]:
+    def _repository_trust(self, registry: LiveRegistry, repository: str) -> _Trust:
         gun = f"{registry.login_server}/{repository}"
         if registry.trust_status != "enabled":
             return LiveRepositoryTrust(repository, gun, exists=False), None
@@ -158,7 +166,10 @@ class DataPlane:
         return live, found
 
 
-def _tag(repository: str, tag: str, manifest: Any, trust: tuple[Any, Any]) -> LiveTag:
+def tag_state(repository: str, tag: str, manifest: ManifestRef | None, trust: _Trust) -> LiveTag:
+    """What the planner diffs for one tag: a signature for another manifest or size than
+    the registry serves (or for a tag it no longer serves) is stale, as docker would
+    refuse the pull; trust data that failed verification is invalid, never "unsigned"."""
     live, found = trust
     digest = str(manifest.digest) if manifest is not None else None
     size = int(manifest.size) if manifest is not None else None

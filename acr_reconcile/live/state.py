@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+# Registry tag the executor writes on every registry create/update: the desired-state hash of
+# the document as last applied (``plan.fingerprint.desired_fingerprint``). It tells drift
+# (live moved away from an applied spec) from a new spec without a state file; it is a live
+# fact, so the planner compares it and export leaves it out, and it is never part of a tag diff.
+APPLIED_TAG = "acr-reconcile.applied"
+
 
 @dataclass(frozen=True)
 class LiveResourceGroup:
@@ -159,7 +165,7 @@ class LiveState:
 
 @dataclass(frozen=True)
 class PlatformRules:
-    """What the target cloud allows, decided before planning (see azure/cloud.py).
+    """What the target cloud allows, decided before planning (see live/platform.py).
 
     On Azure, Docker Content Trust can no longer be enabled on a registry that does not
     have it since 2026-05-31 and is removed on 2028-03-31. The sandbox can emulate the

@@ -12,9 +12,9 @@ from functools import cached_property
 from typing import Any
 
 from acr_reconcile.errors import Diagnostic
-from acr_reconcile.live.state import LiveRegistryData, LiveState, PlatformRules
+from acr_reconcile.live.state import APPLIED_TAG, LiveRegistryData, LiveState, PlatformRules
 from acr_reconcile.plan import names
-from acr_reconcile.plan.fingerprint import APPLIED_TAG, desired_fingerprint
+from acr_reconcile.plan.fingerprint import desired_fingerprint
 from acr_reconcile.plan.model import Change, Reason
 from acr_reconcile.spec.document import SpecDocument
 
@@ -49,10 +49,6 @@ class DocumentContext:
             return self.data.registry.id
         spec = self.doc.spec
         return names.registry_id(spec.subscription_id, spec.resource_group.name, spec.registry.name)
-
-    @property
-    def registry_exists(self) -> bool:
-        return self.data is not None
 
     @property
     def login_server(self) -> str | None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from acr_reconcile.live.state import LiveResourceGroup
+from acr_reconcile.live.state import APPLIED_TAG, LiveResourceGroup
 from acr_reconcile.plan import names, rules
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
-from acr_reconcile.plan.fingerprint import APPLIED_TAG
 from acr_reconcile.plan.model import Action, Change, Kind, Reason
 from acr_reconcile.spec.models import TrustStatus
 

@@ -18,11 +18,6 @@ from acr_reconcile.live.state import LiveRegistryData, LiveState
 from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.spec.document import SpecDocument
 
-# Registry tag the executor writes on every registry create/update: the desired-state hash of
-# the document as last applied. It tells drift (live moved away from an applied spec) from a
-# new spec without a state file, and it is never part of a tag diff.
-APPLIED_TAG = "acr-reconcile.applied"
-
 Observation = dict[str, Any]
 
 

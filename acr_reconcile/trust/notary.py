@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from acr_reconcile.errors import TrustServerError
-from acr_reconcile.live.tokens import RegistryTokenSource
+from acr_reconcile.registry.tokens import RegistryTokenSource
 from acr_reconcile.trust.crypto import PublicKey
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from acr_reconcile.errors import SigningKeyError, TrustServerError
-from acr_reconcile.live.tokens import RegistryTokenSource
+from acr_reconcile.registry.tokens import RegistryTokenSource
 from acr_reconcile.trust.cache import TrustCache
 from acr_reconcile.trust.keys import KeyStore, Passphrases, env_hint
 from acr_reconcile.trust.notary import NotaryHttp, VersionConflict

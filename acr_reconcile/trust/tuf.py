@@ -18,7 +18,6 @@ from typing import Any
 from acr_reconcile.trust.canonical import encode_canonical
 from acr_reconcile.trust.crypto import PublicKey, SigningKey
 
-BASE_ROLES = ("root", "targets", "snapshot", "timestamp")
 RELEASES = "targets/releases"
 _FRACTION = re.compile(r"\.(\d+)")
 # notary's IsDelegation: "targets/" then lowercase letters, digits, "-", "_", "/" in a clean

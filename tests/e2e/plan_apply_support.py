@@ -67,7 +67,8 @@ def push_source_image(sandbox: SandboxHandle, name: str = "sourcehub") -> str:
     """A registry holding hello-world:latest, as ``<login server>/hello-world:latest``."""
     from azure.mgmt.containerregistry.models import Registry, Sku
 
-    from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+    from acr_reconcile.registry.acr_auth import AcrTokenSource
+    from acr_reconcile.registry.client import RegistryClient
 
     with sdk(sandbox) as clients:
         clients.resources.resource_groups.create_or_update("sources", {"location": "westeurope"})

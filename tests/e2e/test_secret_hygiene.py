@@ -61,7 +61,7 @@ def _tokens(sandbox: SandboxHandle) -> dict[str, str]:
     """An Entra token and ACR refresh/access tokens, got with the pipeline's credential."""
     import requests
 
-    from acr_reconcile.live.acr_auth import AcrTokenSource
+    from acr_reconcile.registry.acr_auth import AcrTokenSource
 
     credential = sandbox.credential()
     server = login_server(sandbox, WALKTHROUGH_TARGETS[0])

@@ -7,7 +7,7 @@ same deterministic images).
 
 from __future__ import annotations
 
-from acr_reconcile.live.registry import RegistryClient
+from acr_reconcile.registry.client import RegistryClient
 from acr_sandbox.dataplane.testimage import SCHEMA2, build_test_image, manifest_bytes
 
 

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 
 from azure.core.credentials import AccessToken
 
-from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+from acr_reconcile.registry.acr_auth import AcrTokenSource
+from acr_reconcile.registry.client import RegistryClient
 from acr_sandbox.contracts import DataPlaneConfig, RegistryRecord, SandboxPrincipal
 from acr_sandbox.dataplane import create_dataplane
 

@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from acr_reconcile.errors import RegistryError
-from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+from acr_reconcile.registry.acr_auth import AcrTokenSource
+from acr_reconcile.registry.client import RegistryClient
 from acr_sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
 from tests.e2e.dataplane.dataplane_harness import BearerCredential, DataPlaneHarness, run_notary
 from tests.support.images import push_test_image

@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from acr_reconcile.errors import RegistryError
-from acr_reconcile.live.registry import MANIFEST_MEDIA_TYPES, AcrTokenSource, RegistryClient
+from acr_reconcile.registry.acr_auth import AcrTokenSource
+from acr_reconcile.registry.client import MANIFEST_MEDIA_TYPES, RegistryClient
 from acr_sandbox.contracts import ImportFailed
 from acr_sandbox.dataplane.backends import free_port
 from acr_sandbox.dataplane.pki import create_ca, issue

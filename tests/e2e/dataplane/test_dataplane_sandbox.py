@@ -23,7 +23,8 @@ from azure.mgmt.containerregistry.models import (
 )
 
 from acr_reconcile.errors import RegistryError
-from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+from acr_reconcile.registry.acr_auth import AcrTokenSource
+from acr_reconcile.registry.client import RegistryClient
 from acr_sandbox.dataplane.scopes import ACR_IMAGE_SIGNER, ACR_PULL, ACR_PUSH
 from acr_sandbox.testing import SandboxHandle
 from tests.e2e.dataplane.dataplane_harness import run_notary

@@ -7,7 +7,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource, Registry, Sku
 
-from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+from acr_reconcile.registry.acr_auth import AcrTokenSource
+from acr_reconcile.registry.client import RegistryClient
 from acr_sandbox.dataplane.testimage import blob_digest, build_test_image, manifest_bytes
 from acr_sandbox.testing import SandboxHandle
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import requests
 
-from acr_reconcile.azure.cloud import load_cloud, platform_rules
+from acr_reconcile.azure.cloud import load_cloud
 from acr_reconcile.azure.graph import GraphClient
+from acr_reconcile.live.platform import platform_rules
 from acr_sandbox.testing import SandboxHandle
 
 

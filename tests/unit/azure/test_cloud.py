@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
-from acr_reconcile.azure.cloud import PUBLIC_CLOUD, load_cloud, parse_metadata, platform_rules
+from acr_reconcile.azure.cloud import PUBLIC_CLOUD, load_cloud, parse_metadata
 from acr_reconcile.azure.credentials import authority_host, token_claims
 from acr_reconcile.errors import ConfigError
+from acr_reconcile.live.platform import platform_rules
 
 AZURE_STACK_LIKE = {
     "name": "AzureStackUser",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from acr_reconcile.live.acr_auth import AcrTokenSource
+from acr_reconcile.registry.acr_auth import AcrTokenSource
 
 
 class _Recorded(Exception):

@@ -4,7 +4,7 @@ import io
 import json
 import tarfile
 
-from acr_reconcile.live.registry import parse_challenge
+from acr_reconcile.registry.client import parse_challenge
 from acr_sandbox.dataplane.importer import _children, _split_image
 from acr_sandbox.dataplane.proxy import is_trust_path
 from acr_sandbox.dataplane.testimage import build_test_image

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from acr_reconcile.live.acr_auth import jwt_expiry
+from acr_reconcile.registry.acr_auth import jwt_expiry
 from acr_sandbox.dataplane import pki
 from acr_sandbox.dataplane.tokens import ISSUER, TokenSigner
 

@@ -9,8 +9,9 @@ from dataclasses import replace
 from datetime import date
 
 from acr_reconcile.live import state as s
+from acr_reconcile.live.state import APPLIED_TAG
 from acr_reconcile.plan import names
-from acr_reconcile.plan.fingerprint import APPLIED_TAG, desired_fingerprint
+from acr_reconcile.plan.fingerprint import desired_fingerprint
 from acr_reconcile.plan.model import Plan
 from acr_reconcile.plan.planner import plan
 from acr_reconcile.spec.document import SpecDocument

@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 
 from acr_reconcile.live import state as s
+from acr_reconcile.live.state import APPLIED_TAG
 from acr_reconcile.plan import names
-from acr_reconcile.plan.fingerprint import APPLIED_TAG, desired_fingerprint
+from acr_reconcile.plan.fingerprint import desired_fingerprint
 from acr_reconcile.spec.document import SpecDocument
 from acr_reconcile.spec.loader import load_text
 from acr_reconcile.spec.models import RegistryTrustSpec

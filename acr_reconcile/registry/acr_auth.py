@@ -52,7 +52,7 @@ def _refused(url: str, response: requests.Response) -> RegistryError:
 
 
 class AcrTokenSource:
-    """A :class:`acr_reconcile.live.tokens.RegistryTokenSource` backed by an Azure credential."""
+    """A :class:`~acr_reconcile.registry.tokens.RegistryTokenSource` from an Azure credential."""
 
     def __init__(
         self,

@@ -1,4 +1,11 @@
-"""One connection to a cloud for a command run: endpoints, rules, credential, clients."""
+"""The composition root: one connection to a cloud for a command run.
+
+It wires the lower layers together (cloud endpoints and credential from ``azure``, the
+cloud's rules and the registry/trust data plane from ``live``) and hands each command the
+parts it needs. It sits with the commands because it is the only place that knows every
+layer; nothing below ``commands`` imports it, so readers and handlers take just the
+clients they use.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +13,34 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from acr_reconcile.azure.clients import AzureSession, RetryOptions
-from acr_reconcile.azure.cloud import Cloud, ca_bundle, load_cloud, platform_rules
+from acr_reconcile.azure.cloud import Cloud, ca_bundle, load_cloud
 from acr_reconcile.azure.credentials import access_token, make_credential
 from acr_reconcile.azure.graph import GraphClient
+from acr_reconcile.live.platform import platform_rules
 from acr_reconcile.live.state import PlatformRules
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from acr_reconcile.live.images import DataPlane
 
 
 @dataclass
 class Connection:
     cloud: Cloud
     rules: PlatformRules
-    credential: Any
+    credential: TokenCredential
     session: AzureSession
     graph: GraphClient
 
-    _data_plane: Any = None
+    _data_plane: DataPlane | None = None
 
-    def data_plane(self) -> Any:
-        """The registry/trust clients (``acr_reconcile.live.images.DataPlane``), made once."""
+    def data_plane(self) -> DataPlane:
+        """The registry/trust clients, made once, on first use: a plan of a spec without
+        images never imports the trust code."""
         if self._data_plane is None:
             from acr_reconcile.live.images import DataPlane
 
@@ -64,7 +78,7 @@ def connect(
     env: Mapping[str, str] | None = None,
     *,
     retry: RetryOptions | None = None,
-    credential: Any = None,
+    credential: TokenCredential | None = None,
     today: date | None = None,
 ) -> Connection:
     """Discover the cloud, build the credential and the clients every read and write shares.

@@ -17,10 +17,7 @@ from urllib.parse import urljoin
 import requests
 
 from acr_reconcile.errors import RegistryError
-from acr_reconcile.live.acr_auth import AcrTokenSource
-from acr_reconcile.live.tokens import RegistryTokenSource
-
-__all__ = ["MANIFEST_MEDIA_TYPES", "AcrTokenSource", "ManifestRef", "RegistryClient"]
+from acr_reconcile.registry.tokens import RegistryTokenSource
 
 MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
