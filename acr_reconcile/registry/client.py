@@ -160,7 +160,10 @@ class RegistryClient:
             "POST", f"/v2/{repository}/blobs/uploads/", repository=repository, write=True
         )
         self._check(start, f"blob upload to {repository}", (202,))
-        location = start.headers["Location"]
+        if not start.headers.get("Location"):
+            raise RegistryError(f"{self.login_server}: blob upload to {repository}: no Location")
+        # ACR answers a relative Location: resolve it against the request (RFC 3986)
+        location = urljoin(start.url, start.headers["Location"])
         sep = "&" if "?" in location else "?"
         put = self.request(
             "PUT",

@@ -31,6 +31,9 @@ class RegistryRecord:
     subscription_id: str
     resource_group: str
     login_server: str  # "127.0.0.1:PORT"; empty until the data plane assigned one
+    # properties.encryption.status == "enabled": as on ACR, such a registry has no
+    # OCI referrers API (clients use the referrers tag schema)
+    customer_managed_key: bool = False
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ def registry_record(body: dict[str, Any]) -> RegistryRecord:
         subscription_id=parts[2],
         resource_group=parts[4],
         login_server=str(body["properties"].get("loginServer") or ""),
+        customer_managed_key=(body["properties"].get("encryption") or {}).get("status")
+        == "enabled",
     )
 
 

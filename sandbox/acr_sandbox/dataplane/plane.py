@@ -22,9 +22,13 @@ from acr_sandbox.contracts import (
     RegistryRecord,
 )
 from acr_sandbox.dataplane import importer, pki, public
+from acr_sandbox.dataplane.access import AccessCheck
 from acr_sandbox.dataplane.backends import BackendFiles, BackendPair, free_port
-from acr_sandbox.dataplane.proxy import LoginServerProxy, build_app
+from acr_sandbox.dataplane.metadata import AttributeStore, MetadataApi
+from acr_sandbox.dataplane.proxy import ContentViews, LoginServerProxy, build_app
+from acr_sandbox.dataplane.referrers import ReferrersIndex
 from acr_sandbox.dataplane.service import TokenService
+from acr_sandbox.dataplane.storage import RegistryStorage
 from acr_sandbox.dataplane.tokens import TokenSigner
 from acr_sandbox.errors import SandboxError
 
@@ -131,7 +135,8 @@ class SandboxDataPlane:
         backends = BackendPair(self._registry_root(registry), self._files, login_server, host)
         assert self._client_ssl is not None
         tokens = TokenService(self._directory, self._signer, registry, login_server)
-        proxy = LoginServerProxy(login_server, backends, self._client, self._client_ssl)
+        views = self._views(registry, login_server)
+        proxy = LoginServerProxy(login_server, backends, self._client, self._client_ssl, views)
         app = build_app(tokens, proxy, self._config.faults, self._config.record)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -146,6 +151,23 @@ class SandboxDataPlane:
         self._save_ports(ports)
         self._served[key] = _Served(registry, login_server, runner, backends)
         return login_server
+
+    def _views(self, registry: RegistryRecord, login_server: str) -> ContentViews:
+        assert self._signer is not None and self._directory is not None
+        directory = self._directory
+        root = self._registry_root(registry)
+        storage = RegistryStorage(root / "registry")
+        referrers = ReferrersIndex(storage)
+        access = AccessCheck(self._signer, login_server)
+        attributes = AttributeStore(root / "attributes.json")
+        metadata = MetadataApi(login_server, storage, attributes, access, referrers.changed)
+
+        def referrers_enabled() -> bool:
+            # asked per request: the registry's encryption can change through ARM
+            record = directory.registry_for_login_server(login_server)
+            return record is None or not record.customer_managed_key
+
+        return ContentViews(metadata, referrers, access, referrers_enabled)
 
     async def _unserve(self, key: str) -> _Served | None:
         served = self._served.pop(key, None)

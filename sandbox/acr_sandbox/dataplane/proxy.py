@@ -14,13 +14,21 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from acr_sandbox.contracts import FaultHook, RequestRecorder
+from acr_sandbox.dataplane.access import AccessCheck, error
 from acr_sandbox.dataplane.backends import BackendPair
+from acr_sandbox.dataplane.metadata import MetadataApi
+from acr_sandbox.dataplane.referrers import ReferrersIndex, subject_of
+from acr_sandbox.dataplane.referrers import listing as referrers_listing
 from acr_sandbox.dataplane.service import TokenService
+from acr_sandbox.dataplane.storage import MAX_MANIFEST_BYTES
 from acr_sandbox.errors import SandboxError
 
 _TRUST_PATH = re.compile(r"^/v2/(?:.+/)?_trust(?:/|$)")
@@ -45,6 +53,22 @@ def is_trust_path(path: str) -> bool:
     return bool(_TRUST_PATH.match(path)) or path.startswith("/_notary_server/")
 
 
+_REFERRERS = re.compile(r"^/v2/(?P<repo>.+)/referrers/(?P<digest>[^/]+)$")
+_MANIFEST = re.compile(r"^/v2/(?P<repo>.+)/manifests/(?P<ref>[^/]+)$")
+_ERROR_CODES = {401: "UNAUTHORIZED", 403: "DENIED", 404: "NOT_FOUND", 405: "UNSUPPORTED"}
+
+
+@dataclass(frozen=True)
+class ContentViews:
+    """What the loginServer answers itself, beside the backends: ACR's metadata API and
+    the referrers API, both read from the registry's storage."""
+
+    metadata: MetadataApi
+    referrers: ReferrersIndex
+    access: AccessCheck
+    referrers_enabled: Callable[[], bool]  # False on registries with a customer-managed key
+
+
 class LoginServerProxy:
     """Forwards data-plane requests to the registry's backends, starting them on demand."""
 
@@ -54,27 +78,65 @@ class LoginServerProxy:
         backends: BackendPair,
         client: Callable[[], aiohttp.ClientSession],
         ca: ssl.SSLContext,
+        views: ContentViews,
     ) -> None:
         self.login_server = login_server
         self._backends = backends
         self._client = client
         self._ca = ca
+        self._views = views
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path == "/acr/v1" or path.startswith("/acr/v1/"):
+            return await self._views.metadata.handle(request)
+        referrers = _REFERRERS.match(path) if request.method in ("GET", "HEAD") else None
+        if referrers is not None:
+            return self._referrers(request, referrers["repo"], referrers["digest"])
+        manifest = _MANIFEST.match(path)
+        body: bytes | None = None
+        if manifest is not None and request.method == "PUT":
+            body = await request.content.read(MAX_MANIFEST_BYTES + 1)
+            if len(body) > MAX_MANIFEST_BYTES:
+                return error(413, "MANIFEST_INVALID", "the manifest exceeds 4 MiB")
         try:
             await self._backends.ensure_started(self._ca)
         except SandboxError as exc:
-            body = {"errors": [{"code": "UNAVAILABLE", "message": str(exc)}]}
-            return web.json_response(body, status=503)
+            return error(503, "UNAVAILABLE", str(exc))
+        response = await self._forward(request, body)
+        if manifest is not None and request.method == "DELETE" and response.status == 202:
+            self._views.referrers.changed(manifest["repo"])
+        return response
+
+    def _referrers(self, request: web.Request, repo: str, digest: str) -> web.StreamResponse:
+        denied = self._views.access.require(request, "repository", repo, ["pull"])
+        if denied is not None:
+            return denied
+        if not self._views.referrers_enabled():
+            return error(
+                404,
+                "UNSUPPORTED",
+                "the referrers API is not available on a registry encrypted with a "
+                "customer-managed key: use the referrers tag schema",
+            )
+        return referrers_listing(request, self._views.referrers, repo, digest)
+
+    async def _forward(self, request: web.Request, body: bytes | None) -> web.StreamResponse:
         backend = self._backends.notary if is_trust_path(request.path) else self._backends.registry
         assert backend is not None
         origin = f"https://127.0.0.1:{backend.port}"
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        # A multidict: clients send one ``Accept`` line per media type, and a dict would
+        # keep only the last, so docker-registry would answer a schema1 down-conversion.
+        headers = CIMultiDict(
+            (k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP
+        )
         headers["Host"] = self.login_server
         headers["X-Forwarded-Proto"] = "https"
-        data = request.content if request.body_exists else None
-        if data is not None and request.content_length is not None:
-            headers["Content-Length"] = str(request.content_length)
+        data: Any = body
+        if body is None:
+            data = request.content if request.body_exists else None
+            if data is not None and request.content_length is not None:
+                headers["Content-Length"] = str(request.content_length)
         try:
             async with self._client().request(
                 request.method,
@@ -85,21 +147,42 @@ class LoginServerProxy:
                 allow_redirects=False,
                 auto_decompress=False,
             ) as upstream:
-                return await self._relay(request, upstream, origin)
+                subject = None
+                if body is not None and upstream.status == 201 and self._views.referrers_enabled():
+                    subject = subject_of(body)
+                return await self._relay(request, upstream, origin, subject)
         except aiohttp.ClientError as exc:
-            body = {"errors": [{"code": "UNAVAILABLE", "message": f"backend: {exc}"}]}
-            return web.json_response(body, status=502)
+            return error(502, "UNAVAILABLE", f"backend: {exc}")
 
     async def _relay(
-        self, request: web.Request, upstream: aiohttp.ClientResponse, origin: str
+        self,
+        request: web.Request,
+        upstream: aiohttp.ClientResponse,
+        origin: str,
+        subject: str | None,
     ) -> web.StreamResponse:
+        content_type = upstream.headers.get("Content-Type", "")
+        if upstream.status >= 400 and "json" not in content_type:
+            # docker-registry answers unknown routes with text/plain; ACR always with JSON
+            text = (await upstream.content.read(512)).decode(errors="replace").strip()
+            code = _ERROR_CODES.get(upstream.status, "UNKNOWN")
+            extra = {}
+            if "WWW-Authenticate" in upstream.headers:
+                extra["WWW-Authenticate"] = upstream.headers["WWW-Authenticate"]
+            return error(upstream.status, code, text or upstream.reason or code, **extra)
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+        ours = f"https://{self.login_server}"
         for key, value in upstream.headers.items():
             if key.lower() in _HOP_BY_HOP:
                 continue
-            if key.lower() == "location" and value.startswith(origin):
-                value = f"https://{self.login_server}{value[len(origin) :]}"
+            if key.lower() == "location":
+                # ACR's upload and manifest locations are relative (path and query)
+                for prefix in (origin, ours):
+                    if value.startswith(prefix + "/"):
+                        value = value[len(prefix) :]
             response.headers.add(key, value)
+        if subject is not None:
+            response.headers["OCI-Subject"] = subject
         if upstream.content_length is not None:
             response.content_length = upstream.content_length
         await response.prepare(request)

@@ -4,7 +4,8 @@ One token serves both backends (same ``service``), so each requested repository 
 yields two entries: the repository path for docker-registry and the full GUN
 (``<loginServer>/<repo>``) for notary-server. Their actions differ, as on ACR:
 
-- registry: AcrPull → pull; AcrPush → pull, push; AcrDelete → delete;
+- registry: AcrPull → pull; AcrPush → pull, push; AcrDelete → delete; ACR's metadata
+  API adds metadata_read (all three) and metadata_write (AcrPush);
   Owner/Contributor → everything (``*``); AcrImageSigner alone → nothing.
 - trust data: reading needs pull rights. Publishing needs AcrImageSigner *and* push
   rights (AcrPush, or Owner/Contributor which include signing); a signer then also gets
@@ -29,9 +30,10 @@ OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 
 _REGISTRY_ACTIONS: dict[str, frozenset[str]] = {
-    ACR_PULL: frozenset({"pull"}),
-    ACR_PUSH: frozenset({"pull", "push"}),
-    ACR_DELETE: frozenset({"delete"}),
+    # metadata_read/metadata_write: ACR's metadata API (/acr/v1: list, properties, PATCH)
+    ACR_PULL: frozenset({"pull", "metadata_read"}),
+    ACR_PUSH: frozenset({"pull", "push", "metadata_read", "metadata_write"}),
+    ACR_DELETE: frozenset({"delete", "metadata_read"}),
     OWNER: frozenset({"*"}),
     CONTRIBUTOR: frozenset({"*"}),
 }

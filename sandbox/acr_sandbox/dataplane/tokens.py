@@ -59,6 +59,7 @@ class TokenSigner:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         der = cert.public_bytes(serialization.Encoding.DER)
         self._header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(der).decode()]}
+        self._access_cache: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         head = _b64url(json.dumps(self._header, separators=(",", ":")).encode())
@@ -113,6 +114,36 @@ class TokenSigner:
         if not isinstance(exp, int) or exp < time.time():
             return None
         return RefreshClaims(str(claims.get("sub", "")), str(claims.get("tenant", "")), audience)
+
+    def verify_access(self, token: str, *, audience: str) -> list[dict[str, Any]] | None:
+        """The ``access`` claim of a valid access token issued for ``audience``, else None.
+
+        The loginServer checks tokens itself only for what it answers without a backend
+        (ACR's metadata API, the referrers API); a verified token is remembered until it
+        expires, since clients send the same one on every request.
+        """
+        now = time.time()
+        known = self._access_cache.get(token)
+        if known is not None:
+            if known[0] >= now and known[1] == audience:
+                return known[2]
+            return None
+        claims = self._verified_claims(token)
+        if claims is None or claims.get("grant_type") is not None:
+            return None
+        exp, nbf = claims.get("exp"), claims.get("nbf", 0)
+        if claims.get("iss") != ISSUER or claims.get("aud") != audience:
+            return None
+        if not isinstance(exp, int) or not isinstance(nbf, int) or exp < now or nbf > now + 60:
+            return None
+        access = claims.get("access")
+        if not isinstance(access, list):
+            return None
+        entries = [a for a in access if isinstance(a, dict)]
+        if len(self._access_cache) >= 4096:
+            self._access_cache.clear()
+        self._access_cache[token] = (float(exp), audience, entries)
+        return entries
 
     def _verified_claims(self, token: str) -> dict[str, Any] | None:
         parts = token.split(".")
