@@ -5,6 +5,12 @@ with ``error.exit_code`` (1). Anything else that escapes is a bug and keeps its 
 Messages must be safe to print: no secrets, no tokens, and they name *where* (a spec
 ``FILE:LINE:COL: field.path``, a resource id, or a URL) and *why*.
 
+Every error also says what a retry needs, as attributes set where the failure is known
+(the client that saw the HTTP answer or the broken connection), never read back from the
+message: ``status`` (the HTTP status, or None when there was no answer) and ``transient``
+(asking again later may succeed: throttling, a server or gateway error, no connection).
+The executor's outer retry reads only ``transient``.
+
 ::
 
     AcrReconcileError                 base; exit code 1
@@ -21,6 +27,7 @@ Messages must be safe to print: no secrets, no tokens, and they name *where* (a 
     │   ├── TrustDataInvalid          signature, threshold, hash, version or expiry check failed
     │   ├── SigningKeyError           a key or passphrase needed to sign is missing or wrong
     │   └── TrustServerError          the trust server refused or failed a request
+    │       └── VersionConflict       someone published first (trust/notary.py; re-read, merge)
     └── SandboxError                  the local sandbox cannot start or answer
 """
 
@@ -28,11 +35,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# HTTP statuses where asking again later may succeed: timeout, throttling, server trouble
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def transient_status(status: int | None) -> bool:
+    return status in TRANSIENT_STATUS
+
 
 class AcrReconcileError(Exception):
     """Base of every user-facing error; the CLI turns it into a message and exit code 1."""
 
     exit_code: int = 1
+    # what a retry needs (see the module docstring); errors of a server answer set them
+    status: int | None = None
+    transient: bool = False
 
 
 @dataclass(frozen=True, order=True)
@@ -109,10 +126,12 @@ class AzureError(AcrReconcileError):
         *,
         status: int | None = None,
         code: str | None = None,
+        transient: bool | None = None,
     ) -> None:
         self.resource = resource
         self.status = status
         self.code = code
+        self.transient = transient_status(status) if transient is None else transient
         detail = f" ({code}, HTTP {status})" if code and status else ""
         super().__init__(f"{resource}: {message}{detail}")
 
@@ -140,7 +159,18 @@ class ApplyError(AcrReconcileError):
 
 
 class RegistryError(AcrReconcileError):
-    """The registry data plane refused or failed (token exchange, scopes, manifests)."""
+    """The registry data plane refused or failed (token exchange, scopes, manifests).
+
+    ``status`` is the registry's or token service's HTTP answer; ``transient`` defaults to
+    what that status says, and is set explicitly for a connection that broke or never came.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, transient: bool | None = None
+    ) -> None:
+        self.status = status
+        self.transient = transient_status(status) if transient is None else transient
+        super().__init__(message)
 
 
 class TrustError(AcrReconcileError):
@@ -158,9 +188,17 @@ class SigningKeyError(TrustError):
 class TrustServerError(TrustError):
     """The trust server refused or failed a request."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        transient: bool | None = None,
+    ) -> None:
         self.status = status
         self.code = code
+        self.transient = transient_status(status) if transient is None else transient
         super().__init__(message)
 
 

@@ -1,14 +1,21 @@
 """Azure SDK exceptions turned into the tool's own errors, once, at the edge.
 
 Callers above ``live/`` and ``apply/`` never see azure-core exceptions; they see an
-AzureError naming the resource, the ARM error code and the HTTP status.
+AzureError naming the resource, the ARM error code and the HTTP status, with
+``transient`` decided here, from the exception type, the status and the ARM code.
+azure-core's retry policy has already retried each request; ``transient`` tells the
+executor's outer retry whether re-running the whole operation may help.
 """
 
 from __future__ import annotations
 
-from acr_reconcile.errors import AzureError, TerminalAzureError, TransientAzureError
+from acr_reconcile.errors import (
+    AzureError,
+    TerminalAzureError,
+    TransientAzureError,
+    transient_status,
+)
 
-TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 # LRO failures whose code says "try again" rather than "no"
 TRANSIENT_CODES = frozenset(
     {
@@ -50,16 +57,24 @@ def is_transient(error: BaseException) -> bool:
         return True
     if isinstance(error, HttpResponseError):
         code = error_code(error)
-        return error_status(error) in TRANSIENT_STATUS or code in TRANSIENT_CODES
+        return transient_status(error_status(error)) or code in TRANSIENT_CODES
     return False
 
 
-def translate(error: BaseException, resource: str, doing: str) -> AzureError:
-    """An AzureError for ``error`` raised while ``doing`` something to ``resource``."""
-    kind = TransientAzureError if is_transient(error) else TerminalAzureError
+def translate(
+    error: BaseException, resource: str, doing: str, *, transient: bool | None = None
+) -> AzureError:
+    """An AzureError for ``error`` raised while ``doing`` something to ``resource``.
+
+    ``transient`` overrides the classification where the caller knows more than the
+    status says (a role assignment's ``PrincipalNotFound`` for a principal just made).
+    """
+    transient = is_transient(error) if transient is None else transient
+    kind = TransientAzureError if transient else TerminalAzureError
     return kind(
         resource,
         f"{doing} failed: {_message(error)}",
         status=error_status(error),
         code=error_code(error),
+        transient=transient,
     )

@@ -46,14 +46,13 @@ class DataPlane:
         *,
         entra_scope: str | None = None,
     ):
-        import requests
-
         from acr_reconcile.registry.acr_auth import AcrTokenSource
+        from acr_reconcile.registry.sessions import data_plane_session
         from acr_reconcile.trust.keys import KeyStore, Passphrases, default_trust_dir
 
         self.env = os.environ if env is None else env
         self.verify = verify
-        self._token_session = requests.Session()
+        self._token_session = data_plane_session()
         self.tokens = AcrTokenSource(
             credential, verify=verify, session=self._token_session, entra_scope=entra_scope
         )

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from acr_reconcile.errors import RegistryError
+from acr_reconcile.registry.sessions import data_plane_session
 
 ARM_SCOPE = "https://management.azure.com/.default"
 EARLY_REFRESH_SECONDS = 60
@@ -46,8 +47,9 @@ def _refused(url: str, response: requests.Response) -> RegistryError:
     except (ValueError, AttributeError):
         detail = ""
     reason = detail or response.reason or "refused"
+    status = response.status_code
     return RegistryError(
-        f"{url}: the token service refused (HTTP {response.status_code}): {reason}"
+        f"{url}: the token service refused (HTTP {status}): {reason}", status=status
     )
 
 
@@ -70,7 +72,7 @@ class AcrTokenSource:
         self._verify = verify
         self._tenant_id = tenant_id
         self._owns_session = session is None
-        self._session = session or requests.Session()
+        self._session = session or data_plane_session()
         self._lock = threading.Lock()  # guards the lock table only
         self._key_locks: dict[object, threading.Lock] = {}
         self._refresh: dict[str, tuple[str, float]] = {}
@@ -139,7 +141,9 @@ class AcrTokenSource:
             response = self._session.post(url, data=form, verify=self._verify, timeout=TIMEOUT)
         except requests.RequestException as exc:
             reason = type(exc).__name__
-            raise RegistryError(f"{url}: cannot reach the token service ({reason})") from None
+            raise RegistryError(
+                f"{url}: cannot reach the token service ({reason})", transient=True
+            ) from None
         if response.status_code != 200:
             error = _refused(url, response)
             response.close()

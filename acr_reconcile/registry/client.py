@@ -3,7 +3,8 @@
 Every request may answer 401 with ``WWW-Authenticate: Bearer realm,service,scope``; the
 client then asks its token source for exactly those scopes and replays the request. The
 token of the last success per (repository, action set) is sent up front next time, so
-steady-state reads cost one round trip.
+steady-state reads cost one round trip. Reads that meet throttling or server trouble are
+asked again by the session's retry policy (``acr_reconcile.registry.sessions``); pushes are not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urljoin
 import requests
 
 from acr_reconcile.errors import RegistryError
+from acr_reconcile.registry.sessions import data_plane_session
 from acr_reconcile.registry.tokens import RegistryTokenSource
 
 MANIFEST_MEDIA_TYPES = (
@@ -53,7 +55,7 @@ class RegistryClient:
         self._base = f"https://{self.login_server}"
         self._tokens = token_source
         self._verify = verify
-        self._session = requests.Session()
+        self._session = data_plane_session()
         self._known: dict[tuple[str, bool], str] = {}
 
     def close(self) -> None:
@@ -82,7 +84,9 @@ class RegistryClient:
                 )
             except requests.RequestException as exc:
                 reason = type(exc).__name__
-                raise RegistryError(f"{url}: cannot reach the registry ({reason})") from None
+                raise RegistryError(
+                    f"{url}: cannot reach the registry ({reason})", transient=True
+                ) from None
             challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code != 401 or attempt or challenge is None:
                 return response
@@ -104,7 +108,8 @@ class RegistryClient:
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
         except (ValueError, AttributeError):
             detail = response.reason or ""
-        raise RegistryError(f"{self.login_server}: {what}: HTTP {response.status_code} {detail}")
+        status = response.status_code
+        raise RegistryError(f"{self.login_server}: {what}: HTTP {status} {detail}", status=status)
 
     def manifest(self, repository: str, reference: str) -> ManifestRef | None:
         """Digest, size and media type of a tag or digest; None when absent."""

@@ -3,28 +3,28 @@
 Authentication is the docker registry bearer flow: the server answers 401 with a
 ``WWW-Authenticate: Bearer realm=…,service=…,scope=…`` challenge and we ask the token source
 for exactly that scope, then retry once. ``verify`` is passed on every request because the
-environment's CA bundle variables would otherwise override a session setting.
+environment's CA bundle variables would otherwise override a session setting. Reads that
+meet throttling, server trouble or a broken connection are asked again by the session's
+retry policy (``acr_reconcile.registry.sessions``); an upload never is: the publish re-reads
+and finds out whether it landed.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
 from acr_reconcile.errors import TrustServerError
+from acr_reconcile.registry.sessions import data_plane_session
 from acr_reconcile.registry.tokens import RegistryTokenSource
 from acr_reconcile.trust.crypto import PublicKey
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 TIMEOUT = 30.0
-GET_ATTEMPTS = 3
-RETRY_DELAY = 0.2
-_TRANSIENT = frozenset({502, 503, 504})
 
 
 class VersionConflict(TrustServerError):
@@ -84,30 +84,19 @@ class NotaryHttp:
         return response
 
     def _send(self, method: str, url: str, gun: str, **kwargs: Any) -> requests.Response:
-        """Reads are retried on connection trouble and 502/503/504; an upload is not (the
-        publish loop re-reads and finds out whether it landed)."""
-        attempts = GET_ATTEMPTS if method == "GET" else 1
-        for attempt in range(attempts):
-            headers = {}
-            token = self._tokens.get(gun)
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
-            try:
-                response = self._session().request(
-                    method, url, headers=headers, verify=self.verify, timeout=self.timeout, **kwargs
-                )
-            except requests.RequestException as exc:
-                if attempt + 1 < attempts:
-                    time.sleep(RETRY_DELAY * 2**attempt)
-                    continue
-                raise TrustServerError(
-                    f"{gun}: cannot reach the trust server {self.server_url}: {type(exc).__name__}"
-                ) from exc
-            if response.status_code in _TRANSIENT and attempt + 1 < attempts:
-                time.sleep(RETRY_DELAY * 2**attempt)
-                continue
-            return response
-        raise AssertionError("unreachable")
+        headers = {}
+        token = self._tokens.get(gun)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            return self._session().request(
+                method, url, headers=headers, verify=self.verify, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise TrustServerError(
+                f"{gun}: cannot reach the trust server {self.server_url}: {type(exc).__name__}",
+                transient=True,
+            ) from exc
 
     def _refresh_token(self, gun: str, challenge: str) -> None:
         params = dict(_CHALLENGE_PARAM.findall(challenge))
@@ -127,7 +116,7 @@ class NotaryHttp:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = data_plane_session()
             self._local.session = session
         return session
 

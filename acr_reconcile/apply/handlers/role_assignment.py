@@ -3,19 +3,20 @@
 A create first looks for an assignment of the same principal and role at the same scope
 (whatever its name) and adopts it; a 409 ``RoleAssignmentExists`` means the same and is
 success. ``PrincipalNotFound`` for a freshly made principal is Entra replication lag:
-retried with backoff within the replication window only, then reported.
+the error is marked transient and the outer retry re-runs the create within the
+replication window only, then reports it.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.apply.handlers.common import id_part, param
-from acr_reconcile.azure.errors import error_code
+from acr_reconcile.azure.errors import error_code, translate
 from acr_reconcile.plan.model import Action, Change
 
 _ROLE_DEFS = "/providers/Microsoft.Authorization/roleDefinitions/"
@@ -45,25 +46,8 @@ def _existing(client: Any, scope: str, principal_id: str, role_guid: str) -> Any
     return None
 
 
-def _within_window(
-    attempt: Callable[[], str], ctx: ApplyContext, sleep: Callable[[float], None] = time.sleep
-) -> str:
-    from azure.core.exceptions import HttpResponseError
-
-    deadline = time.monotonic() + ctx.replication_window
-    delay = 1.0
-    while True:
-        try:
-            return attempt()
-        except HttpResponseError as error:
-            if error_code(error) != "PrincipalNotFound" or time.monotonic() + delay > deadline:
-                raise
-            sleep(delay)
-            delay = min(delay * 2, 10.0)
-
-
 def _create(change: Change, ctx: ApplyContext) -> str:
-    from azure.core.exceptions import ResourceExistsError
+    from azure.core.exceptions import HttpResponseError, ResourceExistsError
     from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
     scope, name = _scope_and_name(change)
@@ -81,6 +65,8 @@ def _create(change: Change, ctx: ApplyContext) -> str:
         principal_type=str(param(change, "principal_type") or "ServicePrincipal"),
     )
 
+    doing = "assigning the role"
+
     def attempt() -> str:
         if _existing(client, scope, principal_id, role_guid) is not None:
             return "already assigned"
@@ -90,11 +76,14 @@ def _create(change: Change, ctx: ApplyContext) -> str:
             if error_code(error) == "RoleAssignmentExists":
                 return "already assigned"
             raise
+        except HttpResponseError as error:
+            if error_code(error) == "PrincipalNotFound":  # not replicated yet: wait for it
+                raise translate(error, change.resource_id, doing, transient=True) from None
+            raise
         return "assigned"
 
-    return retry.call(
-        lambda: _within_window(attempt, ctx), change.resource_id, "assigning the role", ctx.retry
-    )
+    policy = replace(ctx.retry, window=ctx.replication_window)
+    return retry.call(attempt, change.resource_id, doing, policy)
 
 
 def _delete(change: Change, ctx: ApplyContext) -> str:

@@ -82,19 +82,43 @@ def test_a_refusal_is_not_retried() -> None:
 
 
 @pytest.mark.parametrize(
-    ("message", "retried"),
+    ("error", "retried"),
     [
-        ("127.0.0.1:5000: manifest a:b: HTTP 502 Bad Gateway", True),
-        ("https://r/v2/: cannot reach the registry (ConnectionError)", True),
-        ("127.0.0.1:5000: manifest a:b: HTTP 404 MANIFEST_UNKNOWN", False),
-        ("token service refused (HTTP 401)", False),
+        (RegistryError("r: manifest a:b: HTTP 502 Bad Gateway", status=502), True),
+        (RegistryError("r: manifest a:b: HTTP 429 TOOMANYREQUESTS", status=429), True),
+        (RegistryError("https://r/v2/: cannot reach the registry", transient=True), True),
+        (RegistryError("r: manifest a:b: HTTP 404 MANIFEST_UNKNOWN", status=404), False),
+        (RegistryError("token service refused (HTTP 401)", status=401), False),
+        # the decision is the attribute's, never the message's
+        (RegistryError("looks like HTTP 503 and cannot reach, but is not"), False),
     ],
 )
-def test_registry_errors_are_retried_only_when_transient(message: str, retried: bool) -> None:
-    flaky = Flaky(RegistryError(message))
+def test_registry_errors_are_retried_only_when_transient(
+    error: RegistryError, retried: bool
+) -> None:
+    flaky = Flaky(error)
     if retried:
         assert retry.call(flaky, "/r", "importing", retry.OuterRetry(), sleep=lambda _: None)
     else:
         with pytest.raises(RegistryError):
             retry.call(flaky, "/r", "importing", retry.OuterRetry(), sleep=lambda _: None)
     assert flaky.calls == (2 if retried else 1)
+
+
+def test_sdk_errors_carry_status_and_transient_after_translation() -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    class Response:
+        status_code = 503
+        reason = "Service Unavailable"
+        headers: dict[str, str] = {}  # noqa: RUF012
+
+        def text(self) -> str:
+            return ""
+
+    throttled = HttpResponseError(message="busy", response=Response())  # type: ignore[arg-type]
+    flaky = Flaky(*([throttled] * 5))
+    with pytest.raises(TransientAzureError) as raised:
+        retry.call(flaky, "/r", "writing", retry.OuterRetry(2), sleep=lambda _: None)
+    assert raised.value.status == 503 and raised.value.transient
+    assert flaky.calls == 2

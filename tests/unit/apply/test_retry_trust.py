@@ -30,7 +30,7 @@ def _failing(errors: list[Exception]) -> tuple[list[int], Callable[[], str]]:
     [
         TrustServerError("gun: the trust server refused publish (HTTP 429)", status=429),
         TrustServerError("gun: the trust server refused publish (HTTP 503)", status=503),
-        TrustServerError("gun: cannot reach the trust server https://x: ConnectionError"),
+        TrustServerError("gun: cannot reach the trust server https://x", transient=True),
     ],
 )
 def test_transient_trust_failures_are_retried(error: TrustServerError) -> None:
@@ -45,6 +45,7 @@ def test_transient_trust_failures_are_retried(error: TrustServerError) -> None:
         TrustServerError("gun: not authorized (HTTP 401)", status=401),
         TrustServerError("gun: gave up after 8 version conflicts", status=400, code="VERSION"),
         SigningKeyError("gun: no local private key for targets"),
+        TrustServerError("gun: cannot reach the trust server (HTTP 503), says only the text"),
     ],
 )
 def test_refusals_are_reported_at_once(error: Exception) -> None:
