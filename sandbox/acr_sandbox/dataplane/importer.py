@@ -9,6 +9,7 @@ child manifest, so the digest of the imported tag equals the source's.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import re
@@ -219,7 +220,19 @@ async def _copy_tree(
         await _put_manifest(dst, repo, digest, child, child_type)
 
 
+# One lock per (destination registry, blob): concurrent imports sharing a layer upload
+# it once, and the others find it present, instead of racing two uploads of one digest.
+_BLOB_LOCKS: dict[tuple[str, str], asyncio.Lock] = {}
+
+
 async def _copy_blob(src: _Client, dst: _Client, src_repo: str, repo: str, digest: str) -> None:
+    async with _BLOB_LOCKS.setdefault((dst.ep.label, digest), asyncio.Lock()):
+        await _copy_blob_once(src, dst, src_repo, repo, digest)
+
+
+async def _copy_blob_once(
+    src: _Client, dst: _Client, src_repo: str, repo: str, digest: str
+) -> None:
     head = await dst.call(repo, "HEAD", f"/v2/{repo}/blobs/{digest}", ok=(200, 404))
     head.release()
     if head.status == 200:

@@ -6,6 +6,7 @@ so its GUNs and every client's configuration) stays the same when the daemon res
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import ssl
@@ -62,6 +63,7 @@ class SandboxDataPlane:
         self._client_ssl: ssl.SSLContext | None = None
         self._session: aiohttp.ClientSession | None = None
         self._hub: BackendPair | None = None  # the Docker Hub stand-in, started on first use
+        self._hub_locks: dict[str, asyncio.Lock] = {}
 
     async def start(self, directory: Directory) -> None:
         self._directory = directory
@@ -232,7 +234,11 @@ class SandboxDataPlane:
         await self._hub.ensure_started(self._client_ssl)
         endpoint = importer.internal_endpoint(public.HUB.name, self._hub, self._signer)
         hub = importer._Client(self._client(), self._client_ssl, endpoint)
-        return endpoint, await public.ensure_image(hub, image)
+        # Imports of one new image at once (six target tags, six LROs) would each make
+        # it: concurrent pushes of the same blobs and manifest fail with DIGEST_INVALID.
+        lock = self._hub_locks.setdefault(image, asyncio.Lock())
+        async with lock:
+            return endpoint, await public.ensure_image(hub, image)
 
     def status(self) -> list[PartStatus]:
         parts = [PartStatus("token service", self._signer is not None, "ES256, x5c from the CA")]

@@ -180,3 +180,22 @@ def test_registry_names_are_unique_across_subscriptions(clean: SandboxHandle) ->
     assert home.check_name_availability(request).reason == "AlreadyExists"
     assert [r.name for r in home.list()] == []  # lists stay per subscription
     assert [r.name for r in clients.registries.registries.list()] == ["regsecond01"]
+
+
+def test_concurrent_imports_of_one_new_docker_hub_image_all_succeed(clean: SandboxHandle) -> None:
+    _create(clean, "regimport01", sku="Basic")
+    registries = clean.clients().registries.registries
+    pollers = [
+        registries.begin_import_image(
+            "rg",
+            "regimport01",
+            ImportImageParameters(
+                source=ImportSource(registry_uri="docker.io", source_image="library/fresh:1.0"),
+                target_tags=[f"fresh:copy{i}"],
+            ),
+        )
+        for i in range(6)
+    ]
+    for poller in pollers:
+        poller.result()
+    assert poller.status() == "Succeeded"
