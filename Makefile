@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the sandbox runs: the real registry and the real notary server/CLI.
-SYSTEM_PACKAGES := docker-registry notary
-SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/notary
+# Debian packages the sandbox runs: the real registry and the real notary server/CLI;
+# skopeo is a peer client of the emulator's tests (containers/image, as podman/buildah).
+SYSTEM_PACKAGES := docker-registry notary skopeo
+SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/notary /usr/bin/skopeo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all venv sysdeps lint format test demo bench fuzz schema lock clean
