@@ -14,8 +14,8 @@ from collections import defaultdict
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.apply.executor import ApplyResult, Status
-from acr_reconcile.apply.handlers.common import param, registry_coordinates
-from acr_reconcile.plan.model import Action, Change, Kind, Plan
+from acr_reconcile.apply.handlers.common import registry_coordinates
+from acr_reconcile.plan.model import Action, Change, Kind, Plan, RegistryParams
 
 
 def _completed_targets(plan: Plan, result: ApplyResult) -> set[str]:
@@ -32,8 +32,9 @@ def _completed_targets(plan: Plan, result: ApplyResult) -> set[str]:
 def _refresh(change: Change, ctx: ApplyContext) -> str:
     from azure.mgmt.containerregistry.models import RegistryUpdateParameters
 
-    sub, group, name = registry_coordinates(change)
-    tags = dict(param(change, "tags", {}) or {})
+    params = change.params_as(RegistryParams)
+    sub, group, name = registry_coordinates(params)
+    tags = dict(params.tags)
     registries = ctx.session.registries(sub).registries
 
     def write() -> str:
@@ -60,5 +61,5 @@ def _unchanged_registry(change: Change) -> bool:
     return (
         change.kind is Kind.REGISTRY
         and change.action is Action.NOOP
-        and bool(param(change, "tags"))
+        and bool(change.params_as(RegistryParams).tags)
     )

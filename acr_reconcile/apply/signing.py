@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from acr_reconcile.apply.context import SignaturePublisher, TagDigest
-from acr_reconcile.apply.handlers.common import param, registry_coordinates
+from acr_reconcile.apply.handlers.common import registry_coordinates
 from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.errors import RegistryError
-from acr_reconcile.plan.model import Action, Change
+from acr_reconcile.plan.model import Action, Change, TagSignatureParams
 
 if TYPE_CHECKING:
     from acr_reconcile.live.images import DataPlane
@@ -29,7 +29,7 @@ class DataPlaneSeams:
 
 
 def _login_server(session: AzureSession, change: Change) -> str:
-    sub, group, name = registry_coordinates(change)
+    sub, group, name = registry_coordinates(change.params_as(TagSignatureParams))
     live = session.registries(sub).registries.get(group, name).as_dict()
     return str((live.get("properties") or {}).get("loginServer", ""))
 
@@ -39,11 +39,12 @@ def _additions(registry: Any, changes: Sequence[Change]) -> dict[str, tuple[str,
     for change in changes:
         if change.action is Action.DELETE:
             continue
-        repository, tag = str(param(change, "repository")), str(param(change, "tag"))
+        params = change.params_as(TagSignatureParams)
+        repository, tag = params.repository, params.tag
         manifest = registry.manifest(repository, tag)
         if manifest is None:
             raise RegistryError(f"{change.resource_id}: the tag is not in the registry")
-        planned = param(change, "digest")
+        planned = params.digest
         if planned and planned != manifest.digest:
             raise RegistryError(
                 f"{change.resource_id}: the tag moved to {manifest.digest} since the plan "
@@ -57,9 +58,9 @@ def publisher(session: AzureSession, data_plane: DataPlane) -> SignaturePublishe
     def publish(changes: Sequence[Change]) -> str:
         first = changes[0]
         server = _login_server(session, first)
-        gun = f"{server}/{param(first, 'repository')}"
+        gun = f"{server}/{first.params_as(TagSignatureParams).repository}"
         add = _additions(data_plane.registry(server), changes)
-        remove = [str(param(c, "tag")) for c in changes if c.action is Action.DELETE]
+        remove = [c.params_as(TagSignatureParams).tag for c in changes if c.action is Action.DELETE]
         trust = data_plane.trust(server)
         current = trust.read(gun)
         signed = {t: (s.sha256_hex, s.length) for t, s in current.targets.items()}

@@ -15,7 +15,7 @@ from acr_reconcile.live.state import LivePrincipal, LiveRoleAssignment, Resoluti
 from acr_reconcile.plan import names
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
-from acr_reconcile.plan.model import Action, Change, Kind, Reason
+from acr_reconcile.plan.model import Action, Change, Kind, Reason, RoleAssignmentParams
 from acr_reconcile.plan.rules import ABAC_MODE
 from acr_reconcile.spec.models import SignerSpec
 from acr_reconcile.spec.roles import builtin_role_name, role_definition_guid
@@ -166,15 +166,17 @@ def _change(
         diff=() if existing else attribute_diff(None, state),
         depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
         spec_location=ctx.where(want.path),
-        params={
-            **ctx.base_params(),
-            "scope": scope,
-            "name": name,
-            "principal_id": oid,
-            "principal_type": want.principal.principal_type,
-            "role_definition_guid": want.role_guid,
-            "role_definition_id": names.role_definition_id(ctx.subscription, want.role_guid),
-        },
+        params=RoleAssignmentParams(
+            subscription_id=ctx.subscription,
+            resource_group=ctx.resource_group,
+            registry=ctx.registry_name,
+            scope=scope,
+            name=name,
+            principal_id=oid,
+            principal_type=want.principal.principal_type,
+            role_definition_guid=want.role_guid,
+            role_definition_id=names.role_definition_id(ctx.subscription, want.role_guid),
+        ),
         target=ctx.target,
     )
 
@@ -206,14 +208,16 @@ def _prune(ctx: DocumentContext, live: LiveRoleAssignment) -> Change | None:
         diff=attribute_diff(state, None),
         depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
         spec_location=ctx.where("roleAssignments.prune"),
-        params={
-            **ctx.base_params(),
-            "scope": live.scope,
-            "name": live.name,
-            "principal_id": live.principal_id,
-            "principal_type": live.principal_type,
-            "role_definition_guid": live.role_definition_guid,
-        },
+        params=RoleAssignmentParams(
+            subscription_id=ctx.subscription,
+            resource_group=ctx.resource_group,
+            registry=ctx.registry_name,
+            scope=live.scope,
+            name=live.name,
+            principal_id=live.principal_id,
+            principal_type=live.principal_type,
+            role_definition_guid=live.role_definition_guid,
+        ),
         target=ctx.target,
     )
 

@@ -3,22 +3,37 @@
 Keys are snake_case like Terraform's JSON output; the shape is documented in
 docs/plan-json.md and docs/plan-json.schema.json. Decoding is strict (a missing key or an
 unknown enum value raises ValueError) because a saved plan drives writes to Azure.
+
+A change's ``params`` object holds exactly the fields of its kind's parameter type, under
+the same names; a field with a default is written only when it differs from it (a prune
+has no ``role_definition_id``), which keeps the documented shape of every earlier plan.
+Decoding checks every key and value type, so a plan file whose parameters this version
+does not read is refused naming the change and the key, never acted on by guesswork.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from typing import Any
 
 from acr_reconcile.errors import Diagnostic
 from acr_reconcile.plan.model import (
+    PARAMS_TYPES,
     Action,
     AttributeChange,
     Change,
+    ChangeParams,
     Kind,
     Plan,
     Reason,
     TargetSummary,
 )
+
+
+class ParamsError(ValueError):
+    """A change's parameters are not what its kind takes (a foreign or older plan)."""
 
 
 def counts(plan: Plan) -> dict[str, int]:
@@ -29,6 +44,60 @@ def counts(plan: Plan) -> dict[str, int]:
         "change": actions.count(Action.UPDATE),
         "destroy": actions.count(Action.DELETE),
     }
+
+
+def params_to_dict(params: ChangeParams) -> dict[str, Any]:
+    """The ``params`` object of one change (a fresh copy: callers may keep it)."""
+    data: dict[str, Any] = {}
+    for spec in dataclasses.fields(params):
+        value = getattr(params, spec.name)
+        if spec.default is not dataclasses.MISSING and value == spec.default:
+            continue
+        data[spec.name] = dict(value) if isinstance(value, dict) else value
+    return data
+
+
+# field name -> type of each parameter type, resolved once (the model uses string annotations)
+_FIELD_TYPES = {kind: typing.get_type_hints(kind) for kind in PARAMS_TYPES.values()}
+
+
+def _accepts(hint: Any, value: Any) -> bool:
+    """Whether a JSON value fits a parameter type (str, bool, int, dict[str, str], X | None)."""
+    if isinstance(hint, types.UnionType):
+        return any(_accepts(option, value) for option in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if typing.get_origin(hint) is dict:
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is hint
+
+
+def params_from_dict(kind: Kind, data: Any, address: str) -> ChangeParams:
+    """The typed parameters of a ``kind`` change; ParamsError names what does not fit."""
+    params_type = PARAMS_TYPES[kind]
+    if not isinstance(data, dict):
+        raise ParamsError(f"change {address}: params is not an object")
+    hints = _FIELD_TYPES[params_type]
+    unknown = sorted(set(data) - set(hints))
+    if unknown:
+        raise ParamsError(f"change {address}: unknown {kind.value} parameter {unknown[0]!r}")
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(params_type):
+        if spec.name not in data:
+            if spec.default is dataclasses.MISSING:
+                raise ParamsError(f"change {address}: {kind.value} parameter {spec.name!r} missing")
+            continue
+        value = data[spec.name]
+        if not _accepts(hints[spec.name], value):
+            raise ParamsError(
+                f"change {address}: {kind.value} parameter {spec.name!r} has the wrong type"
+            )
+        values[spec.name] = dict(value) if isinstance(value, dict) else value
+    return params_type(**values)
 
 
 def _change(change: Change) -> dict[str, Any]:
@@ -45,7 +114,7 @@ def _change(change: Change) -> dict[str, Any]:
         "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
         "depends_on": list(change.depends_on),
         "spec_location": change.spec_location,
-        "params": change.params,
+        "params": params_to_dict(change.params),
     }
 
 
@@ -93,9 +162,10 @@ def plan_to_dict(plan: Plan, *, observed: bool = False) -> dict[str, Any]:
 
 
 def _change_from(data: dict[str, Any]) -> Change:
+    address, kind = str(data["address"]), Kind(data["kind"])
     return Change(
-        address=str(data["address"]),
-        kind=Kind(data["kind"]),
+        address=address,
+        kind=kind,
         action=Action(data["action"]),
         reason=Reason(data["reason"]),
         resource_id=str(data["resource_id"]),
@@ -105,7 +175,7 @@ def _change_from(data: dict[str, Any]) -> Change:
         diff=tuple(AttributeChange(d["path"], d["before"], d["after"]) for d in data["diff"]),
         depends_on=tuple(str(d) for d in data["depends_on"]),
         spec_location=data["spec_location"],
-        params=dict(data["params"]),
+        params=params_from_dict(kind, data["params"], address),
         target=str(data.get("target", "")),
     )
 

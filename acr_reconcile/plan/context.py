@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from acr_reconcile.errors import Diagnostic
 from acr_reconcile.live.state import APPLIED_TAG, LiveRegistryData, LiveState, PlatformRules
@@ -97,10 +96,6 @@ class DocumentContext:
     def note(self, resource: str, message: str, path: str, rule: str) -> None:
         self.report("info", resource, message, path, rule)
 
-    def base_params(self) -> dict[str, Any]:
-        spec = self.doc.spec
-        return {
-            "subscription_id": spec.subscription_id,
-            "resource_group": spec.resource_group.name,
-            "registry": spec.registry.name,
-        }
+    @property
+    def resource_group(self) -> str:
+        return self.doc.spec.resource_group.name

@@ -14,7 +14,15 @@ from acr_reconcile.live.state import APPLIED_TAG, LiveResourceGroup
 from acr_reconcile.plan import names, rules
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
-from acr_reconcile.plan.model import Action, Change, Kind, Reason
+from acr_reconcile.plan.model import (
+    Action,
+    Change,
+    Kind,
+    Reason,
+    RegistryParams,
+    ResourceGroupParams,
+    TrustPolicyParams,
+)
 from acr_reconcile.spec.models import TrustStatus
 
 
@@ -27,10 +35,9 @@ def _desired_tags(spec_model: Any, live_tags: dict[str, str] | None) -> dict[str
 def _rg_change(ctx: DocumentContext, live: LiveResourceGroup | None) -> Change:
     spec = ctx.doc.spec
     sub, name = spec.subscription_id, spec.resource_group.name
-    after = {
-        "location": spec.resource_group.location,
-        "tags": _desired_tags(spec.resource_group, live.tags if live else None),
-    }
+    location = spec.resource_group.location
+    tags = _desired_tags(spec.resource_group, live.tags if live else None)
+    after: dict[str, Any] = {"location": location, "tags": tags}
     before = {"location": live.location, "tags": dict(live.tags)} if live else None
     if live and names.normalise_location(live.location) == names.normalise_location(
         spec.resource_group.location
@@ -54,7 +61,9 @@ def _rg_change(ctx: DocumentContext, live: LiveResourceGroup | None) -> Change:
         after=after,
         diff=diff,
         spec_location=ctx.where("resourceGroup"),
-        params={"subscription_id": sub, "resource_group": name, **after},
+        params=ResourceGroupParams(
+            subscription_id=sub, resource_group=name, location=location, tags=dict(tags)
+        ),
         target=ctx.target,
     )
 
@@ -134,14 +143,16 @@ def plan_registry(ctx: DocumentContext) -> None:
         action, reason = Action.UPDATE, ctx.changed_reason()
     else:
         action, reason = Action.NOOP, Reason.IN_SYNC
-    params = {
-        **ctx.base_params(),
+    params = RegistryParams(
+        subscription_id=ctx.subscription,
+        resource_group=ctx.resource_group,
+        registry=ctx.registry_name,
         # an existing registry keeps its region (it may differ from its group's): never moved
-        "location": ctx.data.registry.location if ctx.data else spec.resource_group.location,
-        "sku": after["sku"],
-        "admin_user_enabled": after["adminUserEnabled"],
-        "tags": {**after["tags"], APPLIED_TAG: ctx.desired},
-    }
+        location=ctx.data.registry.location if ctx.data else spec.resource_group.location,
+        sku=after["sku"],
+        admin_user_enabled=after["adminUserEnabled"],
+        tags={**after["tags"], APPLIED_TAG: ctx.desired},
+    )
     ctx.add(
         Change(
             address=names.registry_address(spec.subscription_id, spec.registry.name),
@@ -203,7 +214,13 @@ def plan_trust_policy(ctx: DocumentContext) -> None:
             diff=attribute_diff(before, after),
             depends_on=(names.registry_address(spec.subscription_id, spec.registry.name),),
             spec_location=ctx.where("registry.contentTrust"),
-            params={**ctx.base_params(), "status": desired, "destructive": destroys},
+            params=TrustPolicyParams(
+                subscription_id=ctx.subscription,
+                resource_group=ctx.resource_group,
+                registry=ctx.registry_name,
+                status=desired,
+                destructive=destroys,
+            ),
             target=ctx.target,
         )
     )

@@ -15,24 +15,18 @@ from acr_reconcile.live.state import LiveRepositoryTrust, LiveTag, TagTrust
 from acr_reconcile.plan import names
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
-from acr_reconcile.plan.model import Action, Change, Kind, Reason
+from acr_reconcile.plan.model import (
+    Action,
+    Change,
+    ImageImportParams,
+    Kind,
+    Reason,
+    TagSignatureParams,
+)
 from acr_reconcile.spec.models import ImageSpec, TrustStatus
+from acr_reconcile.spec.reference import parse_image_source
 
 _CARRIES_TRUST = {TagTrust.SIGNED, TagTrust.STALE}
-
-
-_DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
-
-
-def split_source(source: str) -> tuple[str, str]:
-    """(registry host, image path) of a reference, the way docker reads it."""
-    first, _, rest = source.partition("/")
-    host, path = "docker.io", source
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        host, path = first, rest
-    if host in _DOCKER_HUB and "/" not in path:
-        path = f"library/{path}"  # official images live under library/ on Docker Hub
-    return ("docker.io" if host in _DOCKER_HUB else host), path
 
 
 def _image_ref(ctx: DocumentContext, repo: str, tag: str) -> str:
@@ -60,7 +54,7 @@ def _import(ctx: DocumentContext, image: ImageSpec, tag: str, path: str) -> Chan
             "tag-missing-no-source",
         )
         return None
-    registry_host, source_image = split_source(image.source)
+    parsed = parse_image_source(image.source)
     after = {"source": image.source, "digest": image.digest}
     return ctx.add(
         Change(
@@ -76,18 +70,20 @@ def _import(ctx: DocumentContext, image: ImageSpec, tag: str, path: str) -> Chan
             diff=attribute_diff(None, after),
             depends_on=(names.registry_address(ctx.subscription, ctx.registry_name),),
             spec_location=ctx.where(path),
-            params={
-                **ctx.base_params(),
-                "login_server": ctx.login_server,
-                "repository": image.repository,
-                "tag": tag,
-                "source": image.source,
-                "source_registry": registry_host,
-                "source_image": source_image,
-                "target_tag": f"{image.repository}:{tag}",
-                "mode": "NoForce",
-                "digest": image.digest,
-            },
+            params=ImageImportParams(
+                subscription_id=ctx.subscription,
+                resource_group=ctx.resource_group,
+                registry=ctx.registry_name,
+                login_server=ctx.login_server,
+                repository=image.repository,
+                tag=tag,
+                source=image.source,
+                source_registry=parsed.registry,
+                source_image=parsed.image,
+                target_tag=f"{image.repository}:{tag}",
+                mode="NoForce",
+                digest=image.digest,
+            ),
             target=ctx.target,
         )
     )
@@ -127,7 +123,7 @@ def _signature_action(image: ImageSpec, live: LiveTag | None) -> tuple[Action, s
 
 def _signature_params(
     ctx: DocumentContext, image: ImageSpec, tag: str, live: LiveTag | None
-) -> dict[str, Any]:
+) -> TagSignatureParams:
     repo = _repository(ctx, image.repository)
     signable = repo.signable_roles if repo else ()
     gun = (
@@ -135,21 +131,23 @@ def _signature_params(
         if repo
         else (f"{ctx.login_server}/{image.repository}" if ctx.login_server else None)
     )
-    return {
-        **ctx.base_params(),
-        "login_server": ctx.login_server,
-        "repository": image.repository,
-        "tag": tag,
-        "gun": gun,
-        "digest": live.digest if live else image.digest,
-        "size": live.size if live else None,
-        "role": "targets/releases" if "targets/releases" in signable else "targets",
-        "initialize": repo is None or not repo.exists,
-    }
+    return TagSignatureParams(
+        subscription_id=ctx.subscription,
+        resource_group=ctx.resource_group,
+        registry=ctx.registry_name,
+        login_server=ctx.login_server,
+        repository=image.repository,
+        tag=tag,
+        gun=gun,
+        digest=live.digest if live else image.digest,
+        size=live.size if live else None,
+        role="targets/releases" if "targets/releases" in signable else "targets",
+        initialize=repo is None or not repo.exists,
+    )
 
 
 def _states(
-    action: Action, state: str, live: LiveTag | None, params: dict[str, Any]
+    action: Action, state: str, live: LiveTag | None, params: TagSignatureParams
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Before/after of a signature: what the trust data says, and what it will say."""
     if action is Action.NOOP:
@@ -160,7 +158,7 @@ def _states(
         before = {"trust": state, "digest": live.signed_digest, "size": live.signed_size}
     if action is Action.DELETE:
         return before, None
-    return before, {"trust": "signed", "digest": params["digest"], "size": params["size"]}
+    return before, {"trust": "signed", "digest": params.digest, "size": params.size}
 
 
 def _depends(ctx: DocumentContext, imported: Change | None) -> tuple[str, ...]:
@@ -188,7 +186,7 @@ def _signature(
     params = _signature_params(ctx, image, tag, live)
     before, after = _states(action, state, live, params)
     verb = {Action.DELETE: "remove signature of", Action.NOOP: "tag"}.get(action, "sign")
-    digest = params["digest"] or "digest known after import"
+    digest = params.digest or "digest known after import"
     ctx.add(
         Change(
             address=names.image_address(
@@ -254,7 +252,8 @@ def check_signing(ctx: DocumentContext) -> None:
     pending = [c for c in ctx.changes if c.kind is Kind.TAG_SIGNATURE and c.is_change]
     if readiness is None or not pending:
         return
-    needs_root = sorted({c.params["repository"] for c in pending if c.params["initialize"]})
+    signing = [c.params_as(TagSignatureParams) for c in pending]
+    needs_root = sorted({p.repository for p in signing if p.initialize})
     missing: list[str] = []
     if not readiness.interactive and not readiness.repository_passphrase_available:
         missing.append("the repository key passphrase (DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)")
@@ -266,7 +265,7 @@ def check_signing(ctx: DocumentContext) -> None:
     unusable: list[str] = []
     if needs_root and readiness.root_key_problem:
         unusable.append(readiness.root_key_problem)
-    for repo_name in sorted({c.params["repository"] for c in pending}):
+    for repo_name in sorted({p.repository for p in signing}):
         repo = _repository(ctx, repo_name)
         if repo is not None and repo.exists and not repo.signable_roles:
             missing.append(f"a signing key for {repo.gun} in {readiness.trust_dir}")

@@ -3,13 +3,17 @@
 A plan is made by the pure planner, rendered by ``plan/render.py``, stored by
 ``plan/planfile.py`` and carried out by ``apply/executor.py``. Nothing here does I/O.
 It carries no secrets: parameters are resource ids, names, digests and role ids.
+
+Each ``Kind`` has one frozen parameter type: what its handler acts on, read by attribute.
+The planner fills every field, so a handler never guesses a value from ``after`` or an id;
+the JSON names of the fields are the documented ``params`` keys (docs/plan-json.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from acr_reconcile.errors import Diagnostic
 
@@ -48,6 +52,97 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
+class ResourceGroupParams:
+    subscription_id: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RegistryParams:
+    subscription_id: str
+    resource_group: str
+    registry: str
+    location: str  # an existing registry keeps its region: it is never moved
+    sku: str
+    admin_user_enabled: bool
+    tags: dict[str, str]  # including the applied tag (live/state.py APPLIED_TAG)
+
+
+@dataclass(frozen=True)
+class TrustPolicyParams:
+    subscription_id: str
+    resource_group: str
+    registry: str
+    status: str  # "enabled" | "disabled"
+    destructive: bool  # disabling deletes every signature for good
+
+
+@dataclass(frozen=True)
+class RoleAssignmentParams:
+    subscription_id: str
+    resource_group: str
+    registry: str
+    scope: str
+    name: str  # GUID: deterministic for a create, the live one when adopted or pruned
+    principal_id: str  # object id, lower-case
+    principal_type: str
+    role_definition_guid: str  # bare lower-case GUID
+    role_definition_id: str | None = None  # full id, for creates; None for a prune
+
+
+@dataclass(frozen=True)
+class ImageImportParams:
+    subscription_id: str
+    resource_group: str
+    registry: str
+    login_server: str | None  # None for a registry this plan creates
+    repository: str
+    tag: str
+    source: str  # the reference as the spec wrote it
+    source_registry: str  # the reference parsed (spec/reference.py): registry host
+    source_image: str  # ... and image path on it, e.g. library/hello-world:latest
+    target_tag: str  # "<repository>:<tag>"
+    mode: str  # "NoForce": an import never overwrites a tag
+    digest: str | None  # the spec's pin, if any
+
+
+@dataclass(frozen=True)
+class TagSignatureParams:
+    subscription_id: str
+    resource_group: str
+    registry: str
+    login_server: str | None  # None for a registry this plan creates
+    repository: str
+    tag: str
+    gun: str | None  # None for a registry this plan creates
+    digest: str | None  # None when known only after an import
+    size: int | None
+    role: str  # "targets" or "targets/releases"
+    initialize: bool  # the repository has no trust data yet
+
+
+ChangeParams = (
+    ResourceGroupParams
+    | RegistryParams
+    | TrustPolicyParams
+    | RoleAssignmentParams
+    | ImageImportParams
+    | TagSignatureParams
+)
+PARAMS_TYPES: dict[Kind, type[ChangeParams]] = {
+    Kind.RESOURCE_GROUP: ResourceGroupParams,
+    Kind.REGISTRY: RegistryParams,
+    Kind.TRUST_POLICY: TrustPolicyParams,
+    Kind.ROLE_ASSIGNMENT: RoleAssignmentParams,
+    Kind.IMAGE_IMPORT: ImageImportParams,
+    Kind.TAG_SIGNATURE: TagSignatureParams,
+}
+P = TypeVar("P", bound=ChangeParams)
+
+
+@dataclass(frozen=True)
 class AttributeChange:
     path: str  # e.g. "sku", "properties.adminUserEnabled", "tags.env"
     before: Any
@@ -62,7 +157,8 @@ class Change:
     (``registry:<sub>/<name>``, ``role-assignment:<scope>|<principal>|<role>``,
     ``tag-signature:<sub>/<registry>/<repo>:<tag>``, as a new registry has no login server
     yet); ``depends_on`` lists addresses.
-    ``params`` is what the executor needs to act (JSON-serialisable, no secrets).
+    ``params`` is what the executor needs to act: the parameter type of ``kind``
+    (checked here, so a handler can rely on it), JSON-serialisable, no secrets.
     """
 
     address: str
@@ -76,13 +172,32 @@ class Change:
     diff: tuple[AttributeChange, ...] = ()
     depends_on: tuple[str, ...] = ()
     spec_location: str | None = None  # "FILE:LINE:COL: field.path"
-    params: dict[str, Any] = field(default_factory=dict)
     # the target (spec document's registry) the change belongs to: "<subscription>/<registry>"
     target: str = ""
+    params: ChangeParams = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        expected = PARAMS_TYPES[self.kind]
+        if type(self.params) is not expected:
+            raise TypeError(
+                f"{self.address}: a {self.kind.value} change takes {expected.__name__}, "
+                f"not {type(self.params).__name__}"
+            )
 
     @property
     def is_change(self) -> bool:
         return self.action is not Action.NOOP
+
+    @property
+    def destroys_trust(self) -> bool:
+        """Disabling content trust deletes every signature for good: asks for consent."""
+        return isinstance(self.params, TrustPolicyParams) and self.params.destructive
+
+    def params_as(self, kind: type[P]) -> P:
+        """The parameters as the handler of this kind reads them (typed for mypy)."""
+        if not isinstance(self.params, kind):
+            raise TypeError(f"{self.address}: parameters are {type(self.params).__name__}")
+        return self.params
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 from acr_reconcile import __version__
 from acr_reconcile.errors import ConfigError
 from acr_reconcile.files import write_private_atomic
-from acr_reconcile.plan.codec import plan_from_dict, plan_to_dict
+from acr_reconcile.plan.codec import ParamsError, plan_from_dict, plan_to_dict
 from acr_reconcile.plan.model import Plan
 from acr_reconcile.spec.document import Location, SpecDocument
 from acr_reconcile.spec.models import RegistryTrustSpec
@@ -133,6 +133,12 @@ def read_plan(path: str | Path) -> SavedPlan:
             created_at=str(data["created_at"]),
             meta=dict(data.get("meta", {})),
         )
+    except ParamsError as error:
+        raise ConfigError(
+            f"{target}: this plan file (written by acr-reconcile "
+            f"{data.get('tool_version', 'unknown')}) has change parameters this version does "
+            f"not read: {error}; nothing was applied, run plan again"
+        ) from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         # pydantic's ValidationError is a ValueError; its text names fields, never secrets
         kind = type(error).__name__

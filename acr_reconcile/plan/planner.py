@@ -96,6 +96,6 @@ def plan(documents: Sequence[SpecDocument], live: LiveState, rules: PlatformRule
         diagnostics=tuple(diagnostics),
         targets=tuple(_summary(ctx) for ctx in contexts),
         fingerprints=fingerprints_of(observed),
-        destroys_trust=any(c.is_change and c.params.get("destructive") for c in ordered),
+        destroys_trust=any(c.is_change and c.destroys_trust for c in ordered),
         observed=observed,
     )

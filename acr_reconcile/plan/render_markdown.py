@@ -54,7 +54,7 @@ def _diagnostics(diagnostics: Iterable[Diagnostic]) -> list[str]:
 def _change_block(change: Change) -> list[str]:
     glyph = _DIFF_GLYPH[change.action]
     lines = [f"{glyph} {change.summary}  [{change.reason.value}]"]
-    if change.params.get("destructive"):
+    if change.destroys_trust:
         lines.append("-     deletes every signature in the registry, for good")
     for d in change.diff:
         if d.before is None:

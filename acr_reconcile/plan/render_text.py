@@ -50,7 +50,7 @@ def _change_lines(change: Change) -> Iterable[Text]:
     yield Text.assemble(
         "  ", (f"{glyph} ", style), change.summary, ("  ", ""), (f"[{change.reason.value}]", "dim")
     )
-    if change.params.get("destructive") and change.is_change:
+    if change.destroys_trust and change.is_change:
         yield Text("        ! deletes every signature in the registry, for good", style="bold red")
     yield from _attribute_lines(change)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from acr_reconcile.errors import Diagnostic
 from acr_reconcile.plan.model import Action, AttributeChange, Change, Kind, Plan, Reason
 from acr_reconcile.plan.render_github import render_github
+from tests.support.changes import params_for
 
 
 def _change(reason: Reason, location: str | None) -> Change:
@@ -17,6 +18,7 @@ def _change(reason: Reason, location: str | None) -> Change:
         summary="update registry registrydavid",
         diff=(AttributeChange("adminUserEnabled", True, False),),
         spec_location=location,
+        params=params_for(Kind.REGISTRY),
     )
 
 

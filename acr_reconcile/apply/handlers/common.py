@@ -1,39 +1,27 @@
-"""Helpers the handlers share: reading a change's parameters and "absent" reads."""
+"""Helpers the handlers share: where a registry-scoped change acts, and "absent" reads."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from acr_reconcile.plan.model import Change
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 
 
-def param(change: Change, name: str, default: Any = None) -> Any:
-    """A parameter the planner put on the change (or, failing that, its ``after`` value)."""
-    if name in change.params:
-        return change.params[name]
-    if change.after and name in change.after:
-        return change.after[name]
-    return default
+class RegistryScoped(Protocol):
+    """The parameters every registry-scoped change carries (see plan/model.py)."""
+
+    @property
+    def subscription_id(self) -> str: ...
+    @property
+    def resource_group(self) -> str: ...
+    @property
+    def registry(self) -> str: ...
 
 
-def id_part(resource_id: str, segment: str) -> str:
-    """The value after ``segment`` (case-insensitive) in an ARM id, e.g. resourceGroups."""
-    parts = resource_id.strip("/").split("/")
-    lowered = [p.lower() for p in parts]
-    index = lowered.index(segment.lower())
-    return parts[index + 1]
-
-
-def registry_coordinates(change: Change) -> tuple[str, str, str]:
-    """(subscription, resource group, registry) of a registry-scoped change."""
-    rid = change.resource_id
-    sub = param(change, "subscription_id") or id_part(rid, "subscriptions")
-    group = param(change, "resource_group") or id_part(rid, "resourceGroups")
-    name = param(change, "registry") or id_part(rid, "registries")
-    return str(sub), str(group), str(name)
+def registry_coordinates(params: RegistryScoped) -> tuple[str, str, str]:
+    """(subscription, resource group, registry) the ARM registry clients take."""
+    return params.subscription_id, params.resource_group, params.registry
 
 
 def or_none(read: Callable[[], T]) -> T | None:

@@ -10,37 +10,23 @@ from collections.abc import Sequence
 
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
-from acr_reconcile.apply.handlers.common import param, registry_coordinates
-from acr_reconcile.plan.model import Change
-
-
-def split_source(source: str) -> tuple[str | None, str]:
-    """("docker.io", "library/hello-world:latest") from a full image reference.
-
-    The first path segment is a registry host when it has a dot or a port or is
-    localhost, as in Docker's reference grammar; Docker Hub's short names get library/.
-    """
-    first, _, rest = source.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    image = source if "/" in source else f"library/{source}"
-    return "docker.io", image
+from acr_reconcile.apply.handlers.common import registry_coordinates
+from acr_reconcile.plan.model import Change, ImageImportParams
 
 
 def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
 
     change = changes[0]
-    sub, group, name = registry_coordinates(change)
-    repository, tag = str(param(change, "repository")), str(param(change, "tag"))
-    registry_uri, source_image = split_source(str(param(change, "source")))
-    if param(change, "source_image"):
-        registry_uri, source_image = param(change, "source_registry"), param(change, "source_image")
+    params = change.params_as(ImageImportParams)
+    sub, group, name = registry_coordinates(params)
+    repository, tag = params.repository, params.tag
     registries = ctx.session.registries(sub).registries
+    # the source as the planner parsed it (spec/reference.py), shown in the plan
     body = ImportImageParameters(
-        source=ImportSource(registry_uri=registry_uri, source_image=source_image),
-        target_tags=[f"{repository}:{tag}"],
-        mode=str(param(change, "mode") or "NoForce"),
+        source=ImportSource(registry_uri=params.source_registry, source_image=params.source_image),
+        target_tags=[params.target_tag],
+        mode=params.mode,
     )
 
     def run() -> str:

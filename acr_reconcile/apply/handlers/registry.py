@@ -11,14 +11,8 @@ from typing import Any
 
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
-from acr_reconcile.apply.handlers.common import or_none, param, registry_coordinates
-from acr_reconcile.plan.model import Change
-
-
-def _desired(change: Change) -> tuple[str, str, bool, dict[str, str]]:
-    admin = param(change, "admin_user_enabled", param(change, "adminUserEnabled", False))
-    tags = dict(param(change, "tags", {}) or {})
-    return str(param(change, "location")), str(param(change, "sku")), bool(admin), tags
+from acr_reconcile.apply.handlers.common import or_none, registry_coordinates
+from acr_reconcile.plan.model import Change, RegistryParams
 
 
 def _matches(live: Any, sku: str, admin: bool, tags: dict[str, str]) -> bool:
@@ -42,8 +36,10 @@ def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     )
 
     change = changes[0]
-    sub, group, name = registry_coordinates(change)
-    location, sku, admin, tags = _desired(change)
+    params = change.params_as(RegistryParams)
+    sub, group, name = registry_coordinates(params)
+    location, sku, admin = params.location, params.sku, params.admin_user_enabled
+    tags = dict(params.tags)
     registries = ctx.session.registries(sub).registries
 
     def write() -> str:

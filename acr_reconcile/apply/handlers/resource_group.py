@@ -6,16 +6,15 @@ from collections.abc import Sequence
 
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
-from acr_reconcile.apply.handlers.common import id_part, or_none, param
-from acr_reconcile.plan.model import Change
+from acr_reconcile.apply.handlers.common import or_none
+from acr_reconcile.plan.model import Change, ResourceGroupParams
 
 
 def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     change = changes[0]
-    sub = str(param(change, "subscription_id") or id_part(change.resource_id, "subscriptions"))
-    name = str(param(change, "resource_group") or id_part(change.resource_id, "resourceGroups"))
-    location, tags = str(param(change, "location")), dict(param(change, "tags", {}) or {})
-    groups = ctx.session.resources(sub).resource_groups
+    params = change.params_as(ResourceGroupParams)
+    name, location, tags = params.resource_group, params.location, dict(params.tags)
+    groups = ctx.session.resources(params.subscription_id).resource_groups
 
     def put() -> str:
         live = or_none(lambda: groups.get(name))

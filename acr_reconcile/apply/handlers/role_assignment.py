@@ -15,24 +15,9 @@ from typing import Any
 
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
-from acr_reconcile.apply.handlers.common import id_part, param
 from acr_reconcile.azure.errors import error_code, translate
-from acr_reconcile.plan.model import Action, Change
-
-_ROLE_DEFS = "/providers/Microsoft.Authorization/roleDefinitions/"
-_ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
-
-
-def _role_guid(change: Change) -> str:
-    value = param(change, "role_definition_id") or param(change, "role_guid")
-    value = value or param(change, "role_definition_guid") or ""
-    return str(value).rstrip("/").rsplit("/", 1)[-1].lower()
-
-
-def _scope_and_name(change: Change) -> tuple[str, str]:
-    scope, _, name = change.resource_id.partition(_ASSIGNMENTS)
-    name = param(change, "assignment_name") or param(change, "name") or name
-    return str(param(change, "scope") or scope), str(name)
+from acr_reconcile.errors import ConfigError
+from acr_reconcile.plan.model import Action, Change, RoleAssignmentParams
 
 
 def _existing(client: Any, scope: str, principal_id: str, role_guid: str) -> Any | None:
@@ -50,19 +35,16 @@ def _create(change: Change, ctx: ApplyContext) -> str:
     from azure.core.exceptions import HttpResponseError, ResourceExistsError
     from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
-    scope, name = _scope_and_name(change)
-    sub = id_part(scope, "subscriptions")
-    principal_id = str(param(change, "principal_object_id") or param(change, "principal_id"))
-    principal_id = principal_id.lower()
-    role_guid = _role_guid(change)
-    client = ctx.session.authorization(sub)
-    definition = param(change, "role_definition_id") or ""
-    if not str(definition).startswith("/"):  # a bare GUID: a built-in, same in every scope
-        definition = f"/subscriptions/{sub}{_ROLE_DEFS}{role_guid}"
+    params = change.params_as(RoleAssignmentParams)
+    if params.role_definition_id is None:
+        raise ConfigError(f"{change.address}: a role assignment to create names no role definition")
+    scope, name, principal_id = params.scope, params.name, params.principal_id
+    role_guid = params.role_definition_guid
+    client = ctx.session.authorization(params.subscription_id)
     body = RoleAssignmentCreateParameters(
-        role_definition_id=str(definition),
+        role_definition_id=params.role_definition_id,
         principal_id=principal_id,
-        principal_type=str(param(change, "principal_type") or "ServicePrincipal"),
+        principal_type=params.principal_type,
     )
 
     doing = "assigning the role"
@@ -89,8 +71,7 @@ def _create(change: Change, ctx: ApplyContext) -> str:
 def _delete(change: Change, ctx: ApplyContext) -> str:
     from azure.core.exceptions import HttpResponseError
 
-    scope, _ = _scope_and_name(change)
-    client = ctx.session.authorization(id_part(scope, "subscriptions"))
+    client = ctx.session.authorization(change.params_as(RoleAssignmentParams).subscription_id)
 
     def attempt() -> str:
         try:

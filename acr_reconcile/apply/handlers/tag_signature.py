@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.errors import ConfigError
-from acr_reconcile.plan.model import Change
+from acr_reconcile.plan.model import Change, TagSignatureParams
 
 
 def group_key(change: Change) -> str:
     """Changes of one repository of one registry share a key."""
-    repository = change.params.get("repository") or change.address.rsplit(":", 1)[0]
-    return f"{change.target}|{repository}"
+    return f"{change.target}|{change.params_as(TagSignatureParams).repository}"
 
 
 def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:

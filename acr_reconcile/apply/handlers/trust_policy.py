@@ -11,9 +11,9 @@ from typing import Any
 
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
-from acr_reconcile.apply.handlers.common import param, registry_coordinates
+from acr_reconcile.apply.handlers.common import registry_coordinates
 from acr_reconcile.errors import ConfigError
-from acr_reconcile.plan.model import Change
+from acr_reconcile.plan.model import Change, TrustPolicyParams
 
 _READ_ONLY = ("lastUpdatedTime",)
 
@@ -38,8 +38,9 @@ def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     )
 
     change = changes[0]
-    sub, group, name = registry_coordinates(change)
-    status = str(param(change, "status")).lower()
+    params = change.params_as(TrustPolicyParams)
+    sub, group, name = registry_coordinates(params)
+    status = params.status
     registries = ctx.session.registries(sub).registries
 
     def write() -> str:

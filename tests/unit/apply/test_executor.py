@@ -10,7 +10,8 @@ import pytest
 
 from acr_reconcile.apply.executor import Status, execute
 from acr_reconcile.errors import ApplyError, TerminalAzureError
-from acr_reconcile.plan.model import Action, Change, Kind, Plan, Reason
+from acr_reconcile.plan.model import Action, Change, Kind, Plan, Reason, TagSignatureParams
+from tests.support.changes import params_for
 
 
 def change(
@@ -18,7 +19,7 @@ def change(
     *deps: str,
     kind: Kind = Kind.REGISTRY,
     action: Action = Action.CREATE,
-    **params: str,
+    **params: object,
 ) -> Change:
     return Change(
         address=address,
@@ -28,7 +29,7 @@ def change(
         resource_id=f"/x/{address}",
         summary=address,
         depends_on=deps,
-        params=dict(params),
+        params=params_for(kind, **params),
     )
 
 
@@ -121,15 +122,15 @@ def test_grouped_changes_run_as_one_call_after_all_their_dependencies() -> None:
     plan = Plan(
         (
             change("imp", kind=Kind.IMAGE_IMPORT),
-            change("sig:a", "imp", kind=sig, repo="hello"),
-            change("sig:b", kind=sig, repo="hello"),
-            change("sig:c", kind=sig, repo="other"),
+            change("sig:a", "imp", kind=sig, repository="hello"),
+            change("sig:b", kind=sig, repository="hello"),
+            change("sig:c", kind=sig, repository="other"),
         )
     )
     rec = Recorder()
 
     def by_repo(c: Change) -> str | None:
-        return str(c.params["repo"]) if c.kind is sig else None
+        return c.params_as(TagSignatureParams).repository if c.kind is sig else None
 
     result = execute(plan, rec, group=by_repo)
     assert sorted(rec.calls) == [["imp"], ["sig:a", "sig:b"], ["sig:c"]]

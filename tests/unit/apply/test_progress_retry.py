@@ -13,10 +13,19 @@ from acr_reconcile.apply.executor import ActionResult, Status
 from acr_reconcile.apply.progress import PlainProgress, RichProgress
 from acr_reconcile.errors import RegistryError, TerminalAzureError, TransientAzureError
 from acr_reconcile.plan.model import Action, Change, Kind, Reason
+from tests.support.changes import params_for
 
 
 def _change(address: str, summary: str) -> Change:
-    return Change(address, Kind.REGISTRY, Action.CREATE, Reason.MISSING, "/x", summary)
+    return Change(
+        address,
+        Kind.REGISTRY,
+        Action.CREATE,
+        Reason.MISSING,
+        "/x",
+        summary,
+        params=params_for(Kind.REGISTRY),
+    )
 
 
 def test_plain_progress_prints_one_line_at_start_and_one_at_the_end() -> None:

@@ -1,11 +1,10 @@
-"""Pure pieces of the Azure side: SDK model parsing, scope rules, import sources, policies."""
+"""Pure pieces of the Azure side: SDK model parsing, scope rules, policies, export."""
 
 from __future__ import annotations
 
 import pytest
 from azure.mgmt.containerregistry.models import Registry
 
-from acr_reconcile.apply.handlers.image_import import split_source
 from acr_reconcile.apply.handlers.trust_policy import _policies_with
 from acr_reconcile.live.arm import applies_to, parse_registry
 from acr_reconcile.live.state import LiveRoleAssignment
@@ -82,23 +81,6 @@ def _assignment(scope: str) -> LiveRoleAssignment:
 )
 def test_assignment_applies_at_its_scope_and_below_only(scope: str, applies: bool) -> None:
     assert applies_to(_assignment(scope), REG_ID) is applies
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        ("docker.io/library/hello-world:latest", ("docker.io", "library/hello-world:latest")),
-        ("hello-world:latest", ("docker.io", "library/hello-world:latest")),
-        ("team/app:1", ("docker.io", "team/app:1")),
-        ("127.0.0.1:5000/hello:v1", ("127.0.0.1:5000", "hello:v1")),
-        ("localhost/app@sha256:ab", ("localhost", "app@sha256:ab")),
-        ("myreg.azurecr.io/a/b:c", ("myreg.azurecr.io", "a/b:c")),
-    ],
-)
-def test_import_source_splits_like_docker_references(
-    source: str, expected: tuple[str, str]
-) -> None:
-    assert split_source(source) == expected
 
 
 def test_trust_patch_keeps_every_other_policy_and_drops_read_only_fields() -> None:

@@ -1,12 +1,9 @@
-"""Derived identities: role-assignment names and image sources."""
+"""Derived identities: role-assignment names."""
 
 from __future__ import annotations
 
 import uuid
 
-import pytest
-
-from acr_reconcile.plan.images import split_source
 from acr_reconcile.plan.names import role_assignment_name
 
 SCOPE = (
@@ -25,21 +22,3 @@ def test_role_assignment_name_is_a_stable_uuid5_ignoring_case() -> None:
     assert name == "ccccf223-e8cc-5d9c-900f-cf78505aeecd"
     assert name != role_assignment_name(SCOPE, PRINCIPAL, "7f951dda-4ed3-4680-a7ca-43fe172d538d")
     assert name != role_assignment_name(SCOPE + "x", PRINCIPAL, ACR_PUSH)
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        ("hello-world", ("docker.io", "library/hello-world")),
-        ("hello-world:latest", ("docker.io", "library/hello-world:latest")),
-        ("docker.io/hello-world:latest", ("docker.io", "library/hello-world:latest")),
-        ("docker.io/library/hello-world:latest", ("docker.io", "library/hello-world:latest")),
-        ("index.docker.io/team/app:1", ("docker.io", "team/app:1")),
-        ("team/app:1", ("docker.io", "team/app:1")),
-        ("myregistry.azurecr.io/app:1", ("myregistry.azurecr.io", "app:1")),
-        ("localhost:5000/app@sha256:" + "a" * 64, ("localhost:5000", "app@sha256:" + "a" * 64)),
-        ("localhost/app", ("localhost", "app")),
-    ],
-)
-def test_sources_split_the_way_docker_reads_them(source: str, expected: tuple[str, str]) -> None:
-    assert split_source(source) == expected

@@ -20,6 +20,7 @@ import yaml
 from planner_live import build_documents, build_live, build_rules
 
 from acr_reconcile.errors import Diagnostic
+from acr_reconcile.plan.codec import params_to_dict
 from acr_reconcile.plan.model import Change, Plan
 from acr_reconcile.plan.planner import plan
 
@@ -47,8 +48,9 @@ def _matches(want: dict[str, Any], change: Change) -> list[str]:
     if "diff" in want and sorted(d.path for d in change.diff) != sorted(want["diff"]):
         misses.append(f"diff {[d.path for d in change.diff]} != {want['diff']}")
     for field in ("params", "before", "after"):
-        if field in want and not _subset(want[field], getattr(change, field)):
-            misses.append(f"{field} {getattr(change, field)} does not contain {want[field]}")
+        value = params_to_dict(change.params) if field == "params" else getattr(change, field)
+        if field in want and not _subset(want[field], value):
+            misses.append(f"{field} {value} does not contain {want[field]}")
     for fragment in want.get("dependsOn", []):
         if not any(fragment in d for d in change.depends_on):
             misses.append(f"depends_on {change.depends_on} lacks {fragment!r}")
@@ -126,7 +128,7 @@ def test_case(path: Path) -> None:
     # the planner is deterministic and its output is plain data
     again = plan(docs, build_live(case, docs), build_rules(case))
     assert again == result
-    json.dumps([c.params for c in result.changes])
+    json.dumps([params_to_dict(c.params) for c in result.changes])
 
 
 def test_there_are_many_cases() -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planner_live import build_documents, build_live, build_rules
 
-from acr_reconcile.plan.model import Action, Plan, Reason
+from acr_reconcile.plan.model import Action, Plan, Reason, TrustPolicyParams
 from acr_reconcile.plan.planner import plan
 from acr_reconcile.plan.render_json import render_json
 
@@ -99,7 +99,10 @@ def _check(result: Plan) -> None:
     for target in result.targets:
         errors = [d for d in result.errors if d.details.get("target", "").endswith(target.registry)]
         assert (target.status == "error") == bool(errors)
-    destroys = any(c.is_change and c.params.get("destructive") for c in result.changes)
+    destroys = any(
+        c.is_change and isinstance(c.params, TrustPolicyParams) and c.params.destructive
+        for c in result.changes
+    )
     assert result.destroys_trust == destroys
 
 
