@@ -104,7 +104,8 @@ class LoginServerProxy:
         except SandboxError as exc:
             return error(503, "UNAVAILABLE", str(exc))
         response = await self._forward(request, body)
-        if manifest is not None and request.method == "DELETE" and response.status == 202:
+        if manifest is not None and response.status in (201, 202):
+            # a re-pushed digest reuses its old directory, so the mtime alone misses it
             self._views.referrers.changed(manifest["repo"])
         return response
 

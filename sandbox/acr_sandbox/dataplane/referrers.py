@@ -96,6 +96,9 @@ class _RepoIndex:
     dirty: bool = True
     known: dict[str, Referrer | None] = field(default_factory=dict)
     by_subject: dict[str, list[Referrer]] = field(default_factory=dict)
+    rendered: dict[tuple[str, str, str, int], tuple[bytes, dict[str, str]]] = field(
+        default_factory=dict
+    )
 
 
 class ReferrersIndex:
@@ -113,6 +116,26 @@ class ReferrersIndex:
 
     def referrers(self, repository: str, subject: str) -> list[Referrer]:
         return self._current(repository).by_subject.get(subject, [])
+
+    def rendered(
+        self, repository: str, subject: str, wanted: str, last: str, size: int
+    ) -> tuple[bytes, dict[str, str]] | None:
+        """The response body and headers of one listing; None for an unknown repository.
+
+        Bodies are kept until the repository changes: clients (and verifiers on every
+        pull) ask for the same list over and over.
+        """
+        index = self._current(repository)
+        if index.stamp < 0 and not index.known:
+            return None
+        key = (subject, wanted, last, size)
+        found = index.rendered.get(key)
+        if found is None:
+            if len(index.rendered) >= 1024:
+                index.rendered.clear()
+            found = render(index.by_subject.get(subject, []), repository, subject, *key[1:])
+            index.rendered[key] = found
+        return found[0], dict(found[1])
 
     def _current(self, repository: str) -> _RepoIndex:
         index = self._repos.setdefault(repository, _RepoIndex())
@@ -136,6 +159,7 @@ class ReferrersIndex:
             if found is not None:
                 grouped.setdefault(found.subject, []).append(found)
         index.by_subject = {k: sorted(v, key=lambda r: r.digest) for k, v in grouped.items()}
+        index.rendered = {}
         return index
 
 
@@ -155,18 +179,24 @@ def listing(
     """The referrers list of ``subject``: filtered by ``artifactType``, paged by ``Link``."""
     if not valid_digest(subject):
         return error(400, "DIGEST_INVALID", f"invalid digest '{subject}'", {"digest": subject})
-    if not index.storage.exists(repository):
-        return error(404, "NAME_UNKNOWN", f"repository '{repository}' is not known")
     size = _page_size(request.query.get("n"))
     if size is None:
         return error(400, "PAGINATION_NUMBER_INVALID", f"n must be between 1 and {MAX_PAGE}")
-    found = index.referrers(repository, subject)
+    wanted, last = request.query.get("artifactType") or "", request.query.get("last") or ""
+    rendered = index.rendered(repository, subject, wanted, last, size)
+    if rendered is None:
+        return error(404, "NAME_UNKNOWN", f"repository '{repository}' is not known")
+    body, headers = rendered
+    return web.Response(body=body, content_type=INDEX_TYPE, headers=headers)
+
+
+def render(
+    found: list[Referrer], repository: str, subject: str, wanted: str, last: str, size: int
+) -> tuple[bytes, dict[str, str]]:
     headers: dict[str, str] = {}
-    wanted = request.query.get("artifactType")
     if wanted:
         found = [r for r in found if r.artifact_type == wanted]
         headers["OCI-Filters-Applied"] = "artifactType"
-    last = request.query.get("last")
     if last:
         found = [r for r in found if r.digest > last]
     page = found[:size]
@@ -180,8 +210,4 @@ def listing(
         "mediaType": INDEX_TYPE,
         "manifests": [r.descriptor() for r in page],
     }
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(),
-        content_type=INDEX_TYPE,
-        headers=headers,
-    )
+    return json.dumps(body, separators=(",", ":")).encode(), headers

@@ -163,3 +163,27 @@ def test_a_registry_with_a_customer_managed_key_has_no_referrers_api(
     tag = "sha256-" + subject[0].removeprefix("sha256:")
     cmk.push_manifest("app", tag, index, OCI_INDEX)
     assert digest_of(cmk.raw_manifest("app", tag)) == digest_of(index)
+
+
+def test_referrers_survive_a_sandbox_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
+    state = tmp_path_factory.mktemp("restart")
+    first = SandboxHandle.start(state)
+    try:
+        http = _registry(first, "regrefsrestart01")
+        subject = http.push_image("app", "refs-8", "v1")
+        kept, _ = http.push_referrer("app", subject, SBOM, b"kept")
+        gone, _ = http.push_referrer("app", subject, SBOM, b"gone")
+        http.call("DELETE", f"/v2/app/manifests/{gone}", "repository:app:delete")
+    finally:
+        first.stop()
+    second = SandboxHandle.start(state)
+    try:
+        again = RegistryHttp(second, http.login_server)
+        listed = again.referrers("app", subject[0]).json()["manifests"]
+        assert [m["digest"] for m in listed] == [kept]
+        later, put = again.push_referrer("app", subject, SIGNATURE, b"after restart")
+        assert put.headers["OCI-Subject"] == subject[0]
+        listed = again.referrers("app", subject[0]).json()["manifests"]
+        assert sorted(m["digest"] for m in listed) == sorted([kept, later])
+    finally:
+        second.stop()
