@@ -15,6 +15,7 @@ from acr_sandbox.arm.errors import json_response
 from acr_sandbox.context import Sandbox, ctx
 from acr_sandbox.directory import registry_record
 from acr_sandbox.faults import FaultRuleError
+from acr_sandbox.keyvault.plane import plane_of
 from acr_sandbox.settings import SettingsError, apply_changes
 
 
@@ -122,6 +123,7 @@ async def set_settings(request: web.Request) -> web.Response:
     except SettingsError as error:
         raise _bad(str(error)) from None
     sandbox.throttle.reset()
+    plane_of(sandbox).limits.reset()
     sandbox.store.changed()
     return json_response(sandbox.settings)
 
@@ -188,6 +190,9 @@ async def reset(request: web.Request) -> web.Response:
         except Exception:  # a reset must not stop half-way
             continue
     sandbox.store.clear_resources()
+    keyvault = plane_of(sandbox)
+    keyvault.prune()
+    keyvault.limits.reset()
     sandbox.operations.clear()
     sandbox.throttle.reset()
     sandbox.faults.rules = []

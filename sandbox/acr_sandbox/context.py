@@ -33,6 +33,8 @@ class Sandbox:
     requests: RequestLog
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
+    # planes served beside ARM, by name (the Key Vault data plane), built on first use
+    planes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def state_dir(self) -> Path:

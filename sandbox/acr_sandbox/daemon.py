@@ -27,6 +27,8 @@ from acr_sandbox.contracts import DataPlaneConfig
 from acr_sandbox.directory import SandboxDirectory
 from acr_sandbox.faults import FaultInjector
 from acr_sandbox.jwt import load_signing_key
+from acr_sandbox.keyvault import tls as keyvault_tls
+from acr_sandbox.keyvault.plane import plane_of
 from acr_sandbox.requestlog import RequestLog
 from acr_sandbox.settings import DCT_MODES
 from acr_sandbox.state import Store
@@ -98,12 +100,14 @@ async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
     try:
         await dataplane.start(SandboxDirectory(sandbox))
         await _restore_registries(sandbox)
+        await plane_of(sandbox).start(*keyvault_tls.ensure_cert(state_dir))
         (state_dir / PID_FILE).write_text(str(os.getpid()))
         log.info("sandbox serving on %s", sandbox.base_url)
         await stop.wait()
     finally:
         log.info("sandbox stopping")
         await _quietly(dataplane.stop())
+        await _quietly(plane_of(sandbox).stop())
         await runner.cleanup()
         await sandbox.requests.stop()
         await store.stop()

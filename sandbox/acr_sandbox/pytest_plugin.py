@@ -30,7 +30,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]
         log = state_dir / "daemon.log"
         tail = log.read_text()[-3000:] if log.exists() else ""
         pytest.fail(f"the sandbox did not start: {error}\n{tail}", pytrace=False)
-    handle.settings(replication_lag=0.0)
+    handle.settings(replication_lag=0.0, keyvault_rbac_delay=0.0)
     try:
         yield handle
     finally:

@@ -24,6 +24,16 @@ _DEFAULTS: dict[str, Any] = {
     },
     "tokenLifetimeSeconds": 3600,
     "enforceRbac": True,  # ARM answers 403 AuthorizationFailed to callers without a role
+    # a new role assignment reaches Key Vault's data plane only after this long
+    "keyVaultRbacDelaySeconds": 60.0,
+    # Key Vault's published per-vault limits (software keys), per window of 10 s
+    "keyVaultThrottle": {
+        "enabled": True,
+        "windowSeconds": 10,
+        "transactions": 4000,  # weighted: RSA-3072 costs 4, RSA-4096 8, others 1
+        "keyCreates": 20,
+        "secretCreates": 300,
+    },
 }
 
 
@@ -46,6 +56,9 @@ def apply_changes(current: dict[str, Any], changes: dict[str, Any]) -> None:
             raise SettingsError(f"dct must be one of {', '.join(DCT_MODES)}")
         if key == "throttle":
             _merge_throttle(current["throttle"], value)
+            continue
+        if key == "keyVaultThrottle":
+            _merge_numbers(key, current[key], value)
             continue
         expected = type(_DEFAULTS[key])
         if expected is float and isinstance(value, int):
@@ -74,3 +87,18 @@ def _merge_throttle(current: dict[str, Any], value: Any) -> None:
                     current[key][field] = number
         else:
             raise SettingsError(f"unknown throttle setting {key!r}")
+
+
+def _merge_numbers(name: str, current: dict[str, Any], value: Any) -> None:
+    """A flat settings object: ``enabled`` (boolean) and positive numbers."""
+    if not isinstance(value, dict):
+        raise SettingsError(f"{name} must be an object")
+    for key, item in value.items():
+        if key not in current:
+            raise SettingsError(f"unknown {name} setting {key!r}")
+        if key == "enabled":
+            if not isinstance(item, bool):
+                raise SettingsError(f"{name}.enabled must be a boolean")
+        elif isinstance(item, bool) or not isinstance(item, int | float) or item <= 0:
+            raise SettingsError(f"{name}.{key} must be a positive number")
+        current[key] = item

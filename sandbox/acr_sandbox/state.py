@@ -129,6 +129,8 @@ class Store:
         owner's subscription role so the sandbox stays usable."""
         self.data["resourceGroups"] = {}
         self.data["registries"] = {}
+        self.data["keyVaults"] = {}
+        self.data["deletedKeyVaults"] = {}
         owner = self.data["owner"]
         seeded = {*owner.get("assignmentKeys", []), owner.get("assignmentKey")}
         keep = {k: v for k, v in self.section("roleAssignments").items() if k in seeded}
@@ -173,6 +175,8 @@ def _empty_document() -> Json:
         "principals": {},
         "resourceGroups": {},
         "registries": {},
+        "keyVaults": {},
+        "deletedKeyVaults": {},
         "roleAssignments": {},
         "owner": {},
     }

@@ -125,6 +125,26 @@ class SandboxHandle:
         self._opened += [clients.resources, clients.registries, clients.authorization]
         return clients
 
+    def keyvault_client(self, credential: Any = None, **options: Any) -> Any:
+        """The real KeyVaultManagementClient (azure-mgmt-keyvault), same defaults as
+        ``clients()``."""
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        sub = options.pop("subscription_id", None) or self.subscription_id
+        common: dict[str, Any] = {
+            "base_url": self.arm_url,
+            "connection_verify": self.ca_bundle,
+            "polling_interval": 0,
+            "retry_backoff_factor": 0.05,
+        } | options
+        if credential is None:
+            credential = self.credential()
+        elif credential not in self._opened:
+            self._opened.append(credential)
+        client = KeyVaultManagementClient(credential, sub, **common)
+        self._opened.append(client)
+        return client
+
     # -- admin API -------------------------------------------------------------------------
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         return process.admin(self.state_dir, method, path, body)
@@ -158,14 +178,18 @@ class SandboxHandle:
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Read or change settings: dct ('current'|'legacy'), replicationLagSeconds,
-        pageSize, lroPolls, lroRetryAfter, tokenLifetimeSeconds, throttle={...}. Python
-        names work too: replication_lag, page_size, lro_polls, lro_retry_after."""
+        pageSize, lroPolls, lroRetryAfter, tokenLifetimeSeconds, throttle={...},
+        keyVaultRbacDelaySeconds, keyVaultThrottle={...}. Python names work too:
+        replication_lag, page_size, lro_polls, lro_retry_after, keyvault_rbac_delay,
+        keyvault_throttle."""
         aliases = {
             "replication_lag": "replicationLagSeconds",
             "page_size": "pageSize",
             "lro_polls": "lroPolls",
             "lro_retry_after": "lroRetryAfter",
             "token_lifetime": "tokenLifetimeSeconds",
+            "keyvault_rbac_delay": "keyVaultRbacDelaySeconds",
+            "keyvault_throttle": "keyVaultThrottle",
         }
         body = {aliases.get(k, k): v for k, v in changes.items()}
         if not body:

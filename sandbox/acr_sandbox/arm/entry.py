@@ -20,6 +20,7 @@ from acr_sandbox.arm.rbac import authorize
 from acr_sandbox.arm.router import SUB, ArmRouter
 from acr_sandbox.context import ctx
 from acr_sandbox.directory import require_bearer
+from acr_sandbox.keyvault import vaults
 from acr_sandbox.throttle import kind_of
 
 _SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
@@ -33,6 +34,7 @@ def build_router() -> ArmRouter:
     registries.register(router)
     roleassignments.register(router)
     roledefinitions.register(router)
+    vaults.register(router)
     return router
 
 

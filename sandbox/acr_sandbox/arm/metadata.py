@@ -14,6 +14,7 @@ from aiohttp import web
 
 from acr_sandbox.arm.errors import json_response
 from acr_sandbox.context import Sandbox, ctx
+from acr_sandbox.keyvault import names as keyvault_names
 
 EXTENSION = "x-acr-reconcile-sandbox"
 LIST_SHAPED_VERSIONS = ("2015-01-01", "2018-01-01", "2019-05-01", "2020-06-01")
@@ -42,7 +43,7 @@ def document(sandbox: Sandbox) -> dict[str, Any]:
             "acrLoginServer": "azurecr.io",
             "sqlServerHostname": "database.sandbox.invalid",
             "azureDataLakeAnalyticsCatalogAndJob": "analytics.sandbox.invalid",
-            "keyVaultDns": "vault.sandbox.invalid",
+            "keyVaultDns": keyvault_names.dns_suffix(sandbox.store.data),
             "storage": "core.sandbox.invalid",
             "azureFrontDoorEndpointSuffix": "azurefd.sandbox.invalid",
             "storageSyncEndpointSuffix": "afs.sandbox.invalid",

@@ -12,6 +12,7 @@ from typing import Any
 from acr_sandbox.arm.errors import ArmError
 from acr_sandbox.context import Sandbox
 from acr_sandbox.directory import role_guids
+from acr_sandbox.keyvault.roles import VAULT_READERS, VAULT_WRITERS
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -27,6 +28,11 @@ _REGISTRY = re.compile(
     r"registries/[^/]+)(?P<rest>/.*)?$",
     re.I,
 )
+_KEYVAULT = re.compile(
+    r"^(?P<scope>/subscriptions/[^/]+(/resourcegroups/[^/]+)?)/providers/Microsoft\.KeyVault/"
+    r"(?P<rest>.*)$",
+    re.I,
+)
 _GROUP = re.compile(r"^(/subscriptions/[^/]+/resourcegroups/[^/]+)/?$", re.I)
 _SUBSCRIPTION = re.compile(r"^(/subscriptions/[^/]+)", re.I)
 _VERBS = {"GET": "read", "HEAD": "read", "DELETE": "delete"}
@@ -40,6 +46,8 @@ def required(method: str, path: str) -> tuple[str, str, frozenset[str]] | None:
         action = f"Microsoft.Authorization/{kind}/{verb}"
         allowed = READERS if verb == "read" else ASSIGNERS
         return match["scope"] or "/", action, allowed
+    if match := _KEYVAULT.match(path):
+        return _keyvault(verb, match["scope"], match["rest"])
     if match := _REGISTRY.match(path):
         rest = (match["rest"] or "").lower()
         if "/operationstatuses/" in rest or "/operationresults/" in rest:
@@ -64,6 +72,25 @@ def required(method: str, path: str) -> tuple[str, str, frozenset[str]] | None:
             (READERS if verb == "read" else WRITERS),
         )
     return None
+
+
+def _keyvault(verb: str, scope: str, rest: str) -> tuple[str, str, frozenset[str]]:
+    """Microsoft.KeyVault actions; the Key Vault roles that hold them count too."""
+    parts = rest.rstrip("/").split("/")
+    kind = parts[0].lower()
+    readers, writers = READERS | VAULT_READERS, WRITERS | VAULT_WRITERS
+    if kind == "vaults" and len(parts) >= 2:
+        scope = f"{scope}/providers/Microsoft.KeyVault/vaults/{parts[1]}"
+        if len(parts) >= 3 and parts[2].lower() == "accesspolicies":
+            return scope, "Microsoft.KeyVault/vaults/accessPolicies/write", writers
+        return scope, f"Microsoft.KeyVault/vaults/{verb}", readers if verb == "read" else writers
+    if kind == "vaults":
+        return scope, "Microsoft.KeyVault/vaults/read", readers
+    if kind == "locations" and parts[-1].lower() == "purge":
+        return scope, "Microsoft.KeyVault/locations/deletedVaults/purge/action", WRITERS
+    if kind == "checknameavailability":
+        return scope, "Microsoft.KeyVault/checkNameAvailability/read", readers
+    return scope, f"Microsoft.KeyVault/{kind}/read", readers
 
 
 def authorize(sandbox: Sandbox, claims: dict[str, Any], method: str, path: str) -> None:

@@ -129,6 +129,7 @@ async def patch(request: web.Request, params: dict[str, str]) -> web.Response:
 
 async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
     from acr_sandbox.arm import registries, roleassignments
+    from acr_sandbox.keyvault import vaults
 
     sandbox = ctx(request)
     sub = require_subscription(sandbox, params["sub"])
@@ -136,6 +137,7 @@ async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
     scope = str(record["id"])
     operation = lro.start(sandbox, request, kind="resourceGroupDelete")
     await registries.delete_all_in(sandbox, scope)
+    vaults.delete_all_in(sandbox, scope)
     roleassignments.delete_beneath(sandbox, scope)
     sandbox.store.section("resourceGroups").pop(key(sub, params["rg"]), None)
     sandbox.store.changed()

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from acr_sandbox.arm.errors import ArmError, json_response
 from acr_sandbox.arm.router import SCOPE, ArmRouter
+from acr_sandbox.keyvault import roles as keyvault_roles
 
 PROVIDER = "/providers/Microsoft.Authorization/roleDefinitions"
 _ACR = "Microsoft.ContainerRegistry/registries"
@@ -59,6 +60,7 @@ BUILT_INS: tuple[tuple[str, str, str, list[str], list[str]], ...] = (
      "Allows listing all repositories in a container registry.", [],
      [f"{_ACR}/catalog/read"]),
 )  # fmt: skip
+BUILT_INS = (*BUILT_INS, *keyvault_roles.BUILT_INS)
 BY_GUID = {guid: entry for entry in BUILT_INS for guid in [entry[1]]}
 _FILTER = re.compile(r"^\s*(roleName|type)\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
 
