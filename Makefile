@@ -7,9 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the sandbox runs: the real registry and the real notary server/CLI;
-# skopeo is a peer client of the emulator's tests (containers/image, as podman/buildah).
-SYSTEM_PACKAGES := docker-registry notary skopeo
+# skopeo is a peer client of the emulator's tests (containers/image, as podman/buildah);
+# glibc's myhostname NSS module resolves *.localhost (the Key Vault data plane's
+# <vault>.vault.localhost hostnames) to loopback.
+SYSTEM_PACKAGES := docker-registry notary skopeo libnss-myhostname
 SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/notary /usr/bin/skopeo
+# a name only the myhostname module resolves
+LOCALHOST_PROBE := probe.vault.localhost
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all venv sysdeps lint format test demo bench fuzz schema lock clean
@@ -26,12 +30,24 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
+# Idempotent: installs only what is missing. The package's maintainer script puts
+# "myhostname" on the hosts: line of /etc/nsswitch.conf; where that line was edited by
+# hand (or the package was already installed without it), it is added after "files".
 sysdeps:
 	@missing=""; for b in $(SYSTEM_BINARIES); do [ -x "$$b" ] || missing=1; done; \
+	getent hosts $(LOCALHOST_PROBE) >/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+	@if ! getent hosts $(LOCALHOST_PROBE) >/dev/null; then \
+	  if ! grep -qE '^hosts:.*[[:space:]]myhostname([[:space:]]|$$)' /etc/nsswitch.conf; then \
+	    echo "adding myhostname to the hosts: line of /etc/nsswitch.conf"; \
+	    $(SUDO) sed -i -E '/^hosts:/ s/([[:space:]])files([[:space:]]|$$)/\1files myhostname\2/' /etc/nsswitch.conf; \
+	  fi; \
+	  getent hosts $(LOCALHOST_PROBE) >/dev/null || { \
+	    echo "sysdeps: $(LOCALHOST_PROBE) does not resolve; the hosts: line of /etc/nsswitch.conf needs 'myhostname'" >&2; exit 1; }; \
 	fi
 
 lint: venv

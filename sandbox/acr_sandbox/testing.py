@@ -25,11 +25,19 @@ PACKAGES = {"/usr/bin/docker-registry": "docker-registry", "/usr/bin/notary-serv
 
 def missing_parts() -> list[str]:
     """What the sandbox needs but this machine lacks, named by Debian package."""
-    return [
+    missing = [
         f"{path} (Debian package '{package}')"
         for path, package in REQUIRED_BINARIES.items()
         if shutil.which(path) is None
     ]
+    try:
+        socket.getaddrinfo("probe.vault.localhost", 443, type=socket.SOCK_STREAM)
+    except OSError:
+        missing.append(
+            "resolution of *.vault.localhost for Key Vault (Debian package "
+            "'libnss-myhostname', 'myhostname' on the hosts: line of /etc/nsswitch.conf)"
+        )
+    return missing
 
 
 def free_port() -> int:

@@ -21,7 +21,9 @@ from typing import Any
 from aiohttp import web
 
 from acr_sandbox import jwt
+from acr_sandbox.arm.roledefinitions import BY_GUID
 from acr_sandbox.context import Sandbox
+from acr_sandbox.directory import role_guid, within
 from acr_sandbox.keyvault import names, roles
 from acr_sandbox.keyvault.content import ContentStore, VaultContent
 from acr_sandbox.keyvault.errors import KeyVaultError, kv_json
@@ -102,6 +104,8 @@ class KeyVaultPlane:
         self.limits = VaultLimits(lambda: sandbox.settings["keyVaultThrottle"])
         self._runner: web.AppRunner | None = None
         self._verified: dict[str, dict[str, Any]] = {}
+        self._grants: set[tuple[str, str, str]] = set()
+        self._grants_of: tuple[int, str] = (-1, "")
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, cert: Path, key: Path) -> None:
@@ -271,13 +275,24 @@ class KeyVaultPlane:
         )
 
     def _rbac_allows(self, call: Call, oid: str, action: str) -> bool:
-        from acr_sandbox.arm.roledefinitions import BY_GUID
-        from acr_sandbox.directory import role_guid, within
+        """Whether a role assignment at the vault or above grants ``action``.
 
+        Grants are remembered per (caller, vault, action) while the role assignments stay
+        as they are (same count, same newest entry): signing is the hot path, and a grant
+        once propagated stays until an assignment goes.
+        """
+        section = self.sandbox.store.section("roleAssignments")
+        vault_id = str(call.vault["body"]["id"])
+        fingerprint = (len(section), next(reversed(section), ""))
+        if self._grants_of != fingerprint:
+            self._grants.clear()
+            self._grants_of = fingerprint
+        cache_key = (oid, vault_id.lower(), action)
+        if cache_key in self._grants:
+            return True
         delay = float(self.sandbox.settings.get("keyVaultRbacDelaySeconds", 0.0))
         horizon = time.time() - delay
-        vault_id = str(call.vault["body"]["id"])
-        for assignment in self.sandbox.store.section("roleAssignments").values():
+        for assignment in section.values():
             props = assignment["properties"]
             if str(props["principalId"]).lower() != oid:
                 continue
@@ -287,6 +302,7 @@ class KeyVaultPlane:
                 continue  # not yet propagated to the vault
             entry = BY_GUID.get(role_guid(str(props["roleDefinitionId"])))
             if entry is not None and roles.grants(entry[4], action):
+                self._grants.add(cache_key)
                 return True
         return False
 

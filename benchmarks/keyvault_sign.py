@@ -1,0 +1,155 @@
+"""How many Key Vault ``sign`` requests per second the sandbox's vault data plane serves.
+
+Starts a sandbox of its own (temporary state dir, Key Vault limits off: Azure's own limit,
+4,000 RSA-2048 or EC transactions per 10 s per vault, is below the target), creates a vault
+and an EC P-256 and an RSA-2048 key through the real clients, takes one real Entra token
+for the challenge's resource, then drives ``POST /keys/{name}/{version}/sign`` over a few
+keep-alive HTTPS connections to ``https://<vault>.vault.localhost:<port>`` for a fixed
+time per algorithm. Target: at least 1,000 signs/s on a 2-core machine. The raw signing
+speed of the key type and an ARM GET on the same sandbox are measured in the same run
+as baselines: the sign path should cost about what the lightest ARM request costs.
+Run: ``python -m benchmarks keyvault_sign``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import ssl
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from benchmarks._sandbox import run_on_private_sandbox
+
+DURATION_SECONDS = float(os.environ.get("KV_BENCH_SECONDS", "5"))
+CONNECTIONS = int(os.environ.get("KV_BENCH_CONNECTIONS", "8"))
+TARGET_PER_SECOND = 1000
+ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+
+
+async def _drive(
+    url: str, token: str, body: bytes, context: ssl.SSLContext
+) -> tuple[int, int, float]:
+    import aiohttp
+
+    done = errors = 0
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=context)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        started = time.perf_counter()
+        deadline = started + DURATION_SECONDS
+
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                method = "GET" if body is None else "POST"
+                async with session.request(method, url, data=body) as response:
+                    await response.read()
+                    if response.status == 200:
+                        done += 1
+                    else:
+                        errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        return done, errors, time.perf_counter() - started
+
+
+def _local_rate(kind: str) -> float:
+    """Signatures per second of the bare primitive (no HTTP), for the same key type."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+
+    digest = hashlib.sha256(b"bench").digest()
+    prehashed = utils.Prehashed(hashes.SHA256())
+    count, started = 0, time.perf_counter()
+    if kind == "EC":
+        ec_key = ec.generate_private_key(ec.SECP256R1())
+        while time.perf_counter() - started < 1.0:
+            ec_key.sign(digest, ec.ECDSA(prehashed))
+            count += 1
+    else:
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pss = padding.PSS(padding.MGF1(hashes.SHA256()), 32)
+        while time.perf_counter() - started < 1.0:
+            rsa_key.sign(digest, pss, prehashed)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def _bench(handle: Any, _work: Path) -> None:
+    from azure.keyvault.keys import KeyClient
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+
+    handle.settings(keyvault_rbac_delay=0.0, keyvault_throttle={"enabled": False})
+    handle.clients().resources.resource_groups.create_or_update("bench", {"location": "eastus"})
+    vault = (
+        handle.keyvault_client()
+        .vaults.begin_create_or_update(
+            "bench",
+            "kvbench01",
+            {
+                "location": "eastus",
+                "properties": {
+                    "tenantId": handle.tenant_id,
+                    "sku": {"family": "A", "name": "standard"},
+                },
+            },
+        )
+        .result()
+    )
+    definition = (
+        f"/subscriptions/{handle.subscription_id}/providers/Microsoft.Authorization/"
+        f"roleDefinitions/{ADMINISTRATOR}"
+    )
+    handle.clients().authorization.role_assignments.create(
+        str(vault.id),
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(
+            role_definition_id=definition,
+            principal_id=handle.state()["owner"]["objectId"],
+            principal_type="ServicePrincipal",
+        ),
+    )
+    url = str(vault.properties.vault_uri).rstrip("/")
+    credential = handle.credential()
+    keys = KeyClient(url, credential, connection_verify=handle.ca_bundle)
+    ec_key = keys.create_ec_key("bench-ec", curve="P-256")
+    rsa_key = keys.create_rsa_key("bench-rsa", size=2048)
+    resource = url.split("://", 1)[1].split(".", 1)[1]
+    token = credential.get_token(f"https://{resource}/.default").token
+    context = ssl.create_default_context(cafile=handle.ca_bundle)
+    arm_token = credential.get_token("https://management.azure.com/.default").token
+    arm_url = f"{handle.arm_url}/subscriptions/{handle.subscription_id}/resourcegroups/bench"
+    handle.settings(throttle={"enabled": False})
+    done, _, elapsed = asyncio.run(
+        _drive(f"{arm_url}?api-version=2025-04-01", arm_token, None, context)
+    )
+    arm_rate = done / elapsed
+    print(f"baseline in this run: ARM GET resource group {arm_rate:,.0f} requests/s")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(b"bench").digest()).rstrip(b"=").decode()
+    for alg, key, kind in (("ES256", ec_key, "EC"), ("PS256", rsa_key, "RSA")):
+        body = json.dumps({"alg": alg, "value": digest}).encode()
+        done, errors, elapsed = asyncio.run(
+            _drive(f"{key.id}/sign?api-version=2025-07-01", token, body, context)
+        )
+        rate = done / elapsed
+        verdict = "meets" if rate >= TARGET_PER_SECOND else "BELOW"
+        print(
+            f"key vault sign {alg}: {rate:,.0f} requests/s over {elapsed:.1f} s with "
+            f"{CONNECTIONS} keep-alive connections ({done:,} ok, {errors} errors); {verdict} "
+            f"the {TARGET_PER_SECOND:,}/s target; {rate / arm_rate:.0%} of the ARM GET baseline "
+            f"(the bare {kind} primitive alone: {_local_rate(kind):,.0f}/s)"
+        )
+
+
+def main() -> None:
+    run_on_private_sandbox("kv-bench", _bench)
+
+
+if __name__ == "__main__":
+    main()
