@@ -18,8 +18,9 @@ from acr_reconcile import __version__
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
 
-_COMMANDS = ("validate", "plan", "apply", "export", "schema", "sandbox")
+_COMMANDS = ("validate", "plan", "show", "apply", "export", "schema", "sandbox")
 
 
 def _command_module(name: str) -> ModuleType:
@@ -56,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -74,3 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_went_away() -> int:
+    """``acr-reconcile plan ... | head``: the reader closed the pipe. That is no error of
+    ours and no traceback; stdout goes to /dev/null so the interpreter's final flush of
+    what is still buffered cannot raise a second time at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (embedded, captured)
+        pass
+    return EXIT_BROKEN_PIPE

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from acr_reconcile.commands import plan as plan_command
 
 if TYPE_CHECKING:
-    from acr_reconcile.apply.executor import ApplyResult
+    from acr_reconcile.apply.executor import ApplyResult, Progress
     from acr_reconcile.commands.connection import Connection
     from acr_reconcile.plan.model import Plan
 
@@ -68,12 +70,10 @@ def _confirm(auto_approve: bool, stream: TextIO) -> bool:
 
 
 def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> ApplyResult:
-    from acr_reconcile import console
     from acr_reconcile.apply.applied import record_applied
     from acr_reconcile.apply.context import ApplyContext
     from acr_reconcile.apply.executor import execute
     from acr_reconcile.apply.handlers import group_key, runner
-    from acr_reconcile.apply.progress import PlainProgress, RichProgress
     from acr_reconcile.apply.signing import data_plane_seams
 
     seams = data_plane_seams(connection.session, connection.data_plane())
@@ -84,31 +84,61 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
         tag_digest=seams.tag_digest,
     )
     run = runner(ctx)
-    stream = _side(args)
-    if stream.isatty():
-        terminal = console.stdout() if stream is sys.stdout else console.stderr()
-        with RichProgress(terminal) as live:
-            result = execute(
-                plan, run, parallelism=args.parallelism, group=group_key, progress=live
-            )
-    else:
-        plain = PlainProgress(stream)
-        result = execute(plan, run, parallelism=args.parallelism, group=group_key, progress=plain)
-    for note in record_applied(plan, result, ctx):
-        print(note, file=stream)
+    with _progress(args) as progress:
+        result = execute(
+            plan, run, parallelism=args.parallelism, group=group_key, progress=progress
+        )
+    record_applied(plan, result, ctx)  # bookkeeping on the registry: not the user's change
     return result
 
 
-def _summary(result: ApplyResult, stream: TextIO) -> None:
-    from acr_reconcile.apply.executor import Status
+@contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[Progress]:
+    """JSON events on stdout, a live view on a TTY, else one plain line per step."""
+    from acr_reconcile import console
+    from acr_reconcile.apply.progress import PlainProgress, RichProgress
+    from acr_reconcile.apply.report import JsonProgress
 
-    done, failed = len(result.of(Status.DONE)), len(result.of(Status.FAILED))
-    skipped = len(result.of(Status.SKIPPED))
-    print(f"\nApply finished: {done} done, {failed} failed, {skipped} skipped.", file=stream)
+    if args.output == "json":
+        yield JsonProgress(sys.stdout)
+        return
+    stream = _side(args)
+    if not stream.isatty():
+        yield PlainProgress(stream)
+        return
+    terminal = console.stdout() if stream is sys.stdout else console.stderr()
+    with RichProgress(terminal) as live:
+        yield live
+
+
+def _summary(plan: Plan, result: ApplyResult, args: argparse.Namespace) -> None:
+    from acr_reconcile.apply.report import JsonProgress, outcome
+
+    counted = outcome(plan, result)
+    if args.output == "json":
+        events = JsonProgress(sys.stdout)
+        events.skipped(plan, result)
+        events.summary(counted)
+    else:
+        finished = "Apply complete!" if not (counted.failed or counted.skipped) else "Apply failed:"
+        print(f"\n{finished} {counted.line()}.", file=_side(args))
     result.raise_for_failures()
 
 
+def _show(plan: Plan, connection: Connection, args: argparse.Namespace) -> None:
+    """The plan about to be applied: as text/markdown/github, or as JSON events."""
+    if args.output != "json":
+        plan_command.show(plan, args.output, connection.rules.note)
+        return
+    from acr_reconcile.apply.report import JsonProgress, planned_events
+
+    events = JsonProgress(sys.stdout)
+    for event in planned_events(plan):
+        events.emit(event)
+
+
 def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) -> Plan:
+    from acr_reconcile.apply.readiness import require_ready
     from acr_reconcile.errors import StalePlanError
     from acr_reconcile.plan.fingerprint import compare, live_fingerprints, live_observations
     from acr_reconcile.plan.planfile import read_plan
@@ -123,21 +153,24 @@ def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) ->
     )
     if explanations:
         raise StalePlanError(explanations)
-    plan_command.show(saved.plan, args.output, connection.rules.note)
+    _show(saved.plan, connection, args)
+    require_ready(fresh.plan)  # this run's keys and passphrases, not the planning run's
     return saved.plan
 
 
 def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None:
+    from acr_reconcile.apply.readiness import require_ready
     from acr_reconcile.errors import PlanError
 
     documents = plan_command.load_documents(args.spec, args.shard)
     plan = plan_command.plan_documents(documents, connection, args.parallelism).plan
     if plan.errors:  # shown once, as the error; nothing is applied
         raise PlanError(list(plan.errors))
-    plan_command.show(plan, args.output, connection.rules.note)
+    _show(plan, connection, args)
     if not plan.has_changes:
         return None
     _check_destroy(plan, args.allow_destroy_trust)
+    require_ready(plan)  # before the prompt: never ask, then refuse
     if not _confirm(args.auto_approve, _side(args)):
         from acr_reconcile.errors import ConfigError
 
@@ -147,10 +180,12 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None
 
 def run(args: argparse.Namespace) -> int:
     from acr_reconcile.commands.connection import connect
-    from acr_reconcile.plan.planfile import is_plan_file
+    from acr_reconcile.plan.planfile import is_plan_file, refuse_plan_files
 
     plan_command.check_parallelism(args.parallelism)
     saved = args.spec[0] if len(args.spec) == 1 and is_plan_file(args.spec[0]) else None
+    if saved is None:
+        refuse_plan_files(args.spec, "apply")
     with connect() as connection:
         if saved:
             plan: Plan | None = _apply_saved(saved, connection, args)
@@ -158,10 +193,17 @@ def run(args: argparse.Namespace) -> int:
             _check_destroy(plan, args.allow_destroy_trust)
         else:
             plan = _plan_fresh(connection, args)
-        if plan is None:  # the rendered plan already said "no changes"
-            return plan_command.EXIT_OK
-        if not plan.has_changes:
+        if plan is not None and not plan.has_changes:
             print("No changes. Live state matches the saved plan.", file=_side(args))
+        if plan is None or not plan.has_changes:  # the rendered plan said "no changes"
+            _nothing_to_do(args)
             return plan_command.EXIT_OK
-        _summary(_execute(plan, connection, args), _side(args))
+        _summary(plan, _execute(plan, connection, args), args)
     return plan_command.EXIT_OK
+
+
+def _nothing_to_do(args: argparse.Namespace) -> None:
+    if args.output == "json":
+        from acr_reconcile.apply.report import JsonProgress, Outcome
+
+        JsonProgress(sys.stdout).summary(Outcome(0, 0, 0, 0, 0))

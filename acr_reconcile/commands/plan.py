@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from acr_reconcile.commands.connection import Connection
@@ -48,7 +48,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--fail-on",
         choices=("any", "drift"),
-        default="any",
+        default=None,
         help="with --detailed-exitcode: exit 2 for any pending change (default), or only "
         "when live state drifted from what was applied (spec changes then exit 0)",
     )
@@ -131,22 +131,58 @@ def show(plan: Plan, output: str, note: str | None) -> None:
     sys.stdout.flush()
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """Flags that mean nothing alone are a usage error, never silently ignored."""
+    from acr_reconcile.errors import ConfigError
+
+    if args.fail_on is not None and not args.detailed_exitcode:
+        raise ConfigError(
+            f"--fail-on {args.fail_on} only chooses what exit code 2 means: "
+            "add --detailed-exitcode (without it plan exits 0 whenever it succeeds)"
+        )
+
+
+def _side(output: str) -> TextIO:
+    """Messages beside the plan: stdout after text, stderr beside a machine format."""
+    import sys
+
+    return sys.stdout if output == "text" else sys.stderr
+
+
+def _save(args: argparse.Namespace, planned: Planned) -> None:
+    import shlex
+
+    from acr_reconcile.plan.planfile import write_plan
+
+    write_plan(args.out, planned.plan, planned.documents)
+    print(
+        f"\nSaved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
+        f"  acr-reconcile apply {shlex.quote(args.out)}",
+        file=_side(args.output),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from acr_reconcile.commands.connection import connect
+    from acr_reconcile.plan.planfile import refuse_plan_files
 
+    check_flags(args)
     parallelism = check_parallelism(args.parallelism)
+    refuse_plan_files(args.spec, "plan")
     documents = load_documents(args.spec, args.shard)
     with connect() as connection:
         planned = plan_documents(documents, connection, parallelism)
     plan = planned.plan
     show(plan, args.output, connection.rules.note)
     if plan.errors:
+        if args.out:
+            import sys
+
+            print(f"\nThe plan has errors, so it was not saved to {args.out}.", file=sys.stderr)
         return EXIT_ERROR
     if args.out:
-        from acr_reconcile.plan.planfile import write_plan
-
-        write_plan(args.out, plan, planned.documents)
-    if args.detailed_exitcode and _fails(plan, args.fail_on):
+        _save(args, planned)
+    if args.detailed_exitcode and _fails(plan, args.fail_on or "any"):
         return EXIT_CHANGES
     return EXIT_OK
 

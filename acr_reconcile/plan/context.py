@@ -17,6 +17,9 @@ from acr_reconcile.plan.fingerprint import desired_fingerprint
 from acr_reconcile.plan.model import Change, Reason
 from acr_reconcile.spec.document import SpecDocument
 
+# Diagnostic detail marking a warning that apply enforces as an error before its first write.
+BLOCKS, BLOCKS_APPLY = "blocks", "apply"
+
 
 @dataclass
 class DocumentContext:
@@ -80,9 +83,17 @@ class DocumentContext:
         self.changes.append(change)
         return change
 
-    def report(self, severity: str, resource: str, message: str, path: str, rule: str) -> None:
+    def report(
+        self,
+        severity: str,
+        resource: str,
+        message: str,
+        path: str,
+        rule: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         """Record a finding at the spec field ``path``; ``rule`` names it for machines."""
-        details: dict[str, str] = {"rule": rule, "target": self.target}
+        details: dict[str, str] = {"rule": rule, "target": self.target, **(extra or {})}
         self.diagnostics.append(
             Diagnostic(severity, resource, message, location=self.where(path), details=details)
         )
@@ -92,6 +103,12 @@ class DocumentContext:
 
     def warn(self, resource: str, message: str, path: str, rule: str) -> None:
         self.report("warning", resource, message, path, rule)
+
+    def apply_needs(self, resource: str, message: str, path: str, rule: str) -> None:
+        """Something only the writes need (signing keys, passphrases): a plan is complete
+        without it, so plan warns, and apply refuses to start until it is there (see
+        ``apply/readiness.py``). Read-only jobs then never fail for lack of secrets."""
+        self.report("warning", resource, message, path, rule, {BLOCKS: BLOCKS_APPLY})
 
     def note(self, resource: str, message: str, path: str, rule: str) -> None:
         self.report("info", resource, message, path, rule)

@@ -247,7 +247,9 @@ def plan_images(ctx: DocumentContext) -> None:
 
 
 def check_signing(ctx: DocumentContext) -> None:
-    """Keys and passphrases must be there before apply starts, not halfway through it."""
+    """Signing readiness: keys and passphrases are needed by apply only, before it starts
+    rather than halfway through it. A plan never needs them (a read-only job holds no
+    signing secrets), so each gap is a warning here that apply enforces."""
     readiness = ctx.live.signing
     pending = [c for c in ctx.changes if c.kind is Kind.TAG_SIGNATURE and c.is_change]
     if readiness is None or not pending:
@@ -272,16 +274,20 @@ def check_signing(ctx: DocumentContext) -> None:
         if repo is not None and repo.key_problem:
             unusable.append(repo.key_problem)
     if missing:
-        ctx.error(
+        ctx.apply_needs(
             ctx.registry_id,
-            "signing is planned but this run lacks " + "; ".join(missing),
+            "signing is planned and this run lacks "
+            + "; ".join(missing)
+            + "; apply needs it before its first write (plan does not)",
             "images",
             "signing-keys-missing",
         )
     if unusable:
-        ctx.error(
+        ctx.apply_needs(
             ctx.registry_id,
-            "signing is planned but a key does not open: " + "; ".join(unusable),
+            "signing is planned and a key does not open: "
+            + "; ".join(unusable)
+            + "; apply needs it before its first write (plan does not)",
             "images",
             "signing-key-unusable",
         )

@@ -157,3 +157,16 @@ def is_plan_file(path: str | Path) -> bool:
     except OSError:
         return False
     return head.lstrip().startswith(b"{") and f'"kind": "{FILE_KIND}"'.encode() in head
+
+
+def refuse_plan_files(paths: Sequence[str], command: str) -> None:
+    """A saved plan among spec paths is a mistake with a known fix; say it plainly instead
+    of reporting the plan's JSON as a broken spec."""
+    for path in paths:
+        if not is_plan_file(path):
+            continue
+        if command == "plan":
+            fix = f"show it with `acr-reconcile show {path}`, or apply it with `apply {path}`"
+        else:
+            fix = f"apply it alone (`acr-reconcile apply {path}`), without spec files"
+        raise ConfigError(f"{path}: this is a saved plan, not a spec; {fix}")

@@ -241,7 +241,7 @@ def test_terminal_failure_skips_dependents_only_and_a_rerun_converges(
     failed = cli("apply", walkthrough.spec, "--auto-approve")
     assert failed.code == 1
     assert "registries/registrydavid" in failed.err and "QuotaExceeded" in failed.err
-    assert "Apply finished: 1 done, 1 failed, 6 skipped." in failed.out
+    assert "Apply failed: 1 added, 0 changed, 0 destroyed; 1 failed, 6 skipped." in failed.out
     skipped_line = next(line for line in failed.err.splitlines() if "skipped 6" in line)
     dependents = skipped_line.split(": ", 1)[1].split(", ")
     assert len(set(dependents)) == 6  # each dependent reported once

@@ -84,6 +84,7 @@ def _diag_matches(want: dict[str, Any], diagnostic: Diagnostic) -> bool:
         and all(f in diagnostic.message for f in _fragments(want.get("message", "")))
         and want.get("location", "") in (diagnostic.location or "")
         and want.get("rule", diagnostic.details.get("rule")) == diagnostic.details.get("rule")
+        and want.get("blocks", diagnostic.details.get("blocks")) == diagnostic.details.get("blocks")
     )
 
 
