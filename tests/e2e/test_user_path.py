@@ -34,7 +34,8 @@ def converged(cli: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle) -> Cli
 
 def _move_signed_tag(sandbox: SandboxHandle, seed: str) -> None:
     """Push another image as hello-world:signed: its signature no longer matches (drift)."""
-    from acr_reconcile.live.registry import AcrTokenSource, RegistryClient
+    from acr_reconcile.registry.acr_auth import AcrTokenSource
+    from acr_reconcile.registry.client import RegistryClient
 
     with sdk(sandbox) as clients:
         server = clients.registries.registries.get(RG, REGISTRY).login_server
