@@ -65,9 +65,15 @@ class Planned:
 
 
 def load_documents(paths: list[str], shard: str | None) -> list[SpecDocument]:
-    from acr_reconcile.spec.loader import load_paths
+    import sys
 
-    documents = load_paths(paths)
+    from acr_reconcile.spec.loader import load_paths, skipped_note
+
+    skipped: list[str] = []
+    documents = load_paths(paths, skipped=skipped)
+    note = skipped_note(skipped)
+    if note:
+        print(note, file=sys.stderr)
     if shard:
         from acr_reconcile.plan.shard import parse_shard, select
 

@@ -32,16 +32,26 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from acr_reconcile.console import stdout
     from acr_reconcile.errors import SpecError
-    from acr_reconcile.spec.loader import load_paths
+    from acr_reconcile.spec.loader import load_paths, skipped_note
 
+    skipped: list[str] = []
     try:
-        documents = load_paths(args.specs)
+        documents = load_paths(args.specs, skipped=skipped)
     except SpecError as error:
+        _note(skipped_note(skipped))
         if args.output == "github":
             from acr_reconcile.spec.annotations import github_annotations
 
             print("\n".join(github_annotations(error.issues)), flush=True)
         raise
+    _note(skipped_note(skipped))
     files = len({d.file for d in documents})
     stdout().print(f"{len(documents)} document(s) in {files} file(s) valid")
     return 0
+
+
+def _note(note: str | None) -> None:
+    if note:
+        import sys
+
+        print(note, file=sys.stderr)

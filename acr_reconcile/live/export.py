@@ -3,13 +3,17 @@
 The spec written is the one ``plan`` finds in sync: the registry's settings, and as
 signers every principal holding a built-in Acr* role at the registry scope itself
 (inherited assignments belong to whoever manages the parent scope). A service
-principal is named by appId when Graph knows it, anything else by objectId.
+principal is named by appId when Graph knows it, anything else by objectId. With a data
+plane, ``images`` lists every tag with its signed state (``sign: true`` for the tags
+whose trust data signs them), so adopting a registry keeps its signed tags signed rather
+than planning their signatures away.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.azure.graph import GraphClient
@@ -20,8 +24,10 @@ from acr_reconcile.live.state import (
     LiveRegistry,
     LiveResourceGroup,
     LiveRoleAssignment,
+    LiveTag,
+    TagTrust,
 )
-from acr_reconcile.spec.models import API_VERSION, KIND
+from acr_reconcile.spec.models import API_VERSION, KIND, ImageSpec
 from acr_reconcile.spec.roles import builtin_role_name
 
 
@@ -76,8 +82,54 @@ def _unique_names(signers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return signers
 
 
+if TYPE_CHECKING:
+    from acr_reconcile.live.images import DataPlane
+
+# reads every tag of every repository of a registry, with its trust state
+TagReader = Callable[[LiveRegistry], list[LiveTag]]
+_SIGNED = {TagTrust.SIGNED, TagTrust.STALE}  # stale: signed, for another digest: re-sign
+
+
+def read_all_tags(data_plane: DataPlane) -> TagReader:
+    """A TagReader over the data plane: the catalog, each repository's tags, and one
+    verified trust read per repository (invalid trust data is an error, not unsigned)."""
+
+    def read(registry: LiveRegistry) -> list[LiveTag]:
+        client = data_plane.registry(registry.login_server)
+        found: list[LiveTag] = []
+        for repository in sorted(client.catalog()):
+            tags = sorted(client.tags(repository))
+            if tags:
+                live, _ = data_plane.read(registry, [ImageSpec(repository=repository, tags=tags)])
+                found += [live[(repository, tag)] for tag in tags]
+        return found
+
+    return read
+
+
+def _images(tags: list[LiveTag]) -> list[dict[str, Any]]:
+    """One entry per repository and signed state, in catalog order."""
+    grouped: dict[tuple[str, bool], list[str]] = defaultdict(list)
+    for tag in tags:
+        if tag.trust is TagTrust.INVALID:
+            raise ConfigError(
+                f"{tag.repository}: its trust data fails verification; investigate before "
+                "adopting the registry (it may have been tampered with)"
+            )
+        grouped[(tag.repository, tag.trust in _SIGNED)].append(tag.tag)
+    return [
+        {"repository": repository, "tags": names, "sign": sign}
+        for (repository, sign), names in grouped.items()
+    ]
+
+
 def export_spec(
-    session: AzureSession, graph: GraphClient, subscription: str, group: str, name: str
+    session: AzureSession,
+    graph: GraphClient,
+    subscription: str,
+    group: str,
+    name: str,
+    tags: TagReader | None = None,
 ) -> dict[str, Any]:
     """The spec document (as plain data, YAML field names) of one live registry."""
     registry = _registry(session, subscription, group, name)
@@ -103,6 +155,7 @@ def export_spec(
         },
         "signers": _unique_names(signers),
         "roleAssignments": {"prune": False},
+        **({"images": _images(tags(registry))} if tags is not None else {}),
     }
 
 

@@ -148,6 +148,18 @@ class RegistryClient:
             path = response.links.get("next", {}).get("url")
         return found
 
+    def catalog(self) -> list[str]:
+        """Every repository of the registry (``GET /v2/_catalog``, scope
+        ``registry:catalog:*``), following ``Link`` pagination."""
+        found: list[str] = []
+        path: str | None = "/v2/_catalog"
+        while path:
+            response = self.request("GET", path, repository="")
+            self._check(response, "the repository catalog", (200,))
+            found += response.json().get("repositories") or []
+            path = response.links.get("next", {}).get("url")
+        return found
+
     def blob(self, repository: str, digest: str) -> bytes:
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", repository=repository)
         self._check(response, f"blob {repository}@{digest}", (200,))

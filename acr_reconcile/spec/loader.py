@@ -19,21 +19,36 @@ from acr_reconcile.errors import SpecError, SpecIssue
 from acr_reconcile.spec.document import Location, SpecDocument
 from acr_reconcile.spec.fleet import fleet_issues
 from acr_reconcile.spec.messages import UNION_TAGS, message_for
-from acr_reconcile.spec.models import API_VERSION, RegistryTrustSpec
+from acr_reconcile.spec.models import API_VERSION, KIND, RegistryTrustSpec
 from acr_reconcile.spec.yamlsafe import Mark, ParsedDocument, join, parse, position_mark
 
 MAX_FILE_BYTES = 1024 * 1024
 SPEC_SUFFIXES = (".yaml", ".yml")
 _FILE_START = Mark(1, 1)
+API_GROUP = API_VERSION.partition("/")[0] + "/"
+FOREIGN_HINT = f"apiVersion: {API_VERSION} (and kind: {KIND})"
 
 
-def load_paths(paths: Sequence[str | Path]) -> list[SpecDocument]:
-    """Every document of every spec file named or found (recursively) in a directory."""
+def load_paths(
+    paths: Sequence[str | Path], *, skipped: list[str] | None = None
+) -> list[SpecDocument]:
+    """Every document of every spec file named or found (recursively) in a directory.
+
+    A YAML file found in a directory none of whose documents is an acr-reconcile document
+    (a pipeline, a Kubernetes manifest) is skipped, its name added to ``skipped`` for the
+    caller's note; named explicitly, it is an error (one per document, not per field)."""
     issues: list[SpecIssue] = []
     files = _spec_files(paths, issues)
     documents: list[SpecDocument] = []
-    for name, path in files:
-        documents += _load_file(name, path, issues)
+    foreign: list[str] = []
+    for name, path, found_in_directory in files:
+        documents += _load_file(name, path, issues, foreign if found_in_directory else None)
+    if foreign and not documents and not issues:
+        found = ", ".join(foreign)
+        message = f"no acr-reconcile spec here: every YAML file lacks {FOREIGN_HINT} ({found})"
+        issues.append(_issue(str(paths[0]), "", message))
+    if skipped is not None:
+        skipped += foreign
     issues += fleet_issues(documents)
     if issues:
         raise SpecError(issues)
@@ -50,9 +65,12 @@ def load_text(text: str, filename: str = "<text>") -> list[SpecDocument]:
     return documents
 
 
-def _spec_files(paths: Sequence[str | Path], issues: list[SpecIssue]) -> list[tuple[str, Path]]:
-    """(name to show, path) of each file to read, each file once, in a stable order."""
-    found: list[tuple[str, Path]] = []
+def _spec_files(
+    paths: Sequence[str | Path], issues: list[SpecIssue]
+) -> list[tuple[str, Path, bool]]:
+    """(name to show, path, found in a directory) of each file to read, each file once, in
+    a stable order."""
+    found: list[tuple[str, Path, bool]] = []
     if not paths:
         issues.append(SpecIssue("<arguments>", 1, 1, "", "no spec file or directory given"))
     for given in paths:
@@ -61,16 +79,16 @@ def _spec_files(paths: Sequence[str | Path], issues: list[SpecIssue]) -> list[tu
             inside = _files_below(path)
             if not inside:
                 issues.append(_issue(str(given), "", "directory holds no *.yaml or *.yml file"))
-            found += [(str(p), p) for p in inside]
+            found += [(str(p), p, True) for p in inside]
         elif path.is_file():
-            found.append((str(given), path))
+            found.append((str(given), path, False))
         elif path.exists():
             issues.append(_issue(str(given), "", "not a regular file or directory"))
         else:
             issues.append(_issue(str(given), "", "no such file or directory"))
-    unique: dict[Path, tuple[str, Path]] = {}
-    for name, path in found:
-        unique.setdefault(path.resolve(), (name, path))
+    unique: dict[Path, tuple[str, Path, bool]] = {}
+    for entry in found:
+        unique.setdefault(entry[1].resolve(), entry)
     return list(unique.values())
 
 
@@ -101,7 +119,9 @@ def _issue(file: str, path: str, message: str, mark: Mark = _FILE_START) -> Spec
     return SpecIssue(_one_line(file), mark.line, mark.column, _one_line(path), _one_line(message))
 
 
-def _load_file(name: str, path: Path, issues: list[SpecIssue]) -> list[SpecDocument]:
+def _load_file(
+    name: str, path: Path, issues: list[SpecIssue], foreign: list[str] | None = None
+) -> list[SpecDocument]:
     try:
         with path.open("rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
@@ -109,7 +129,7 @@ def _load_file(name: str, path: Path, issues: list[SpecIssue]) -> list[SpecDocum
         issues.append(_issue(name, "", f"cannot read the file: {error.strerror or error}"))
         return []
     text = _decode(name, data, issues)
-    return [] if text is None else _load_documents(text, name, issues)
+    return [] if text is None else _load_documents(text, name, issues, foreign)
 
 
 def _decode(name: str, data: bytes, issues: list[SpecIssue]) -> str | None:
@@ -139,8 +159,37 @@ def _byte_mark(data: bytes, offset: int) -> Mark:
     return position_mark(before, len(before))
 
 
-def _load_documents(text: str, name: str, issues: list[SpecIssue]) -> list[SpecDocument]:
+def is_ours(value: object) -> bool:
+    """An acr-reconcile document says so: ``apiVersion: acr-reconcile/…``, or at least our
+    ``kind`` (a spec that forgot its apiVersion is still ours, and gets told so)."""
+    if not isinstance(value, dict):
+        return False
+    version, kind = value.get("apiVersion"), value.get("kind")
+    return (isinstance(version, str) and version.startswith(API_GROUP)) or kind == KIND
+
+
+def _maybe_ours(doc: ParsedDocument) -> bool:
+    """A document the YAML reader refused as a whole (alias bomb, deep nesting) is
+    reported, never skipped: what it would have said is unknown. A mapping the reader
+    kept is judged by its apiVersion and kind, even with a refused key (GitHub's ``on:``
+    is the boolean true in YAML 1.1)."""
+    value = doc.value
+    listed = isinstance(value, list) and any(is_ours(item) for item in value)
+    return (value is None and bool(doc.problems)) or is_ours(value) or listed
+
+
+def _load_documents(
+    text: str, name: str, issues: list[SpecIssue], foreign: list[str] | None = None
+) -> list[SpecDocument]:
     parsed, stopped = parse(text)
+    if (
+        foreign is not None
+        and stopped is None
+        and parsed
+        and not any(_maybe_ours(d) for d in parsed)
+    ):
+        foreign.append(name)
+        return []
     if stopped is not None:
         issues.append(_issue(name, stopped.path, stopped.message, stopped.mark))
     elif not parsed:
@@ -154,6 +203,19 @@ def _load_documents(text: str, name: str, issues: list[SpecIssue]) -> list[SpecD
 
 
 def _validate(doc: ParsedDocument, name: str, issues: list[SpecIssue]) -> SpecDocument | None:
+    if isinstance(doc.value, dict) and not is_ours(doc.value):
+        # Another tool's YAML: one error for the document, not one per field or key.
+        version = doc.value.get("apiVersion")
+        if isinstance(version, str):
+            message = (
+                f"apiVersion must be {API_VERSION}; got {version!r} (not a spec of this format)"
+            )
+            mark = doc.places.get("apiVersion", doc.start)
+            issues.append(_issue(name, "apiVersion", message, mark))
+        else:
+            message = f"not an acr-reconcile document: it lacks {FOREIGN_HINT}"
+            issues.append(_issue(name, "", message, doc.start))
+        return None
     issues += [_issue(name, p.path, p.message, p.mark) for p in doc.problems]
     if doc.value is None:
         if not doc.problems:
@@ -210,3 +272,14 @@ def _locate(error: ErrorDetails, doc: ParsedDocument) -> tuple[str, Mark]:
     if error["type"] == "extra_forbidden":
         mark = doc.keys.get(path, mark)
     return path, mark
+
+
+def skipped_note(skipped: Sequence[str]) -> str | None:
+    """The one line saying which YAML files a directory walk left out, and why."""
+    if not skipped:
+        return None
+    shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    return (
+        f"note: skipped {len(skipped)} YAML file(s) that are not acr-reconcile documents "
+        f"(no apiVersion: {API_GROUP}…): {shown}"
+    )

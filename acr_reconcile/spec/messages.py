@@ -76,11 +76,24 @@ def allowed_fields(parent: str) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+# How alike an unknown key and a field must be for "did you mean": typos (imagse, registy,
+# contenttrust, signer) score 0.8 and more; unrelated words that share letters score
+# less (stages/images 0.67, adminuser/adminUserEnabled 0.72) and get no suggestion.
+SUGGEST_CUTOFF = 0.75
+
+
+def did_you_mean(key: str, allowed: list[str]) -> str | None:
+    """The field ``key`` most likely misspells, case-insensitively, if close enough."""
+    lowered = {name.lower(): name for name in allowed}
+    near = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=SUGGEST_CUTOFF)
+    return lowered[near[0]] if near else None
+
+
 def _unknown_field(path: str) -> str:
     parent, _, key = path.rpartition(".")
     allowed = allowed_fields(parent)
-    near = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"; did you mean {near[0]!r}?" if near else ""
+    near = did_you_mean(key, allowed)
+    hint = f"; did you mean {near!r}?" if near else ""
     listed = f" (allowed: {', '.join(allowed)})" if allowed else ""
     return f"unknown field {key!r}{hint}{listed}"
 

@@ -241,22 +241,36 @@ def parse(text: str) -> tuple[list[ParsedDocument], YamlProblem | None]:
         for node in _documents(loader):
             docs.append(_convert(node, len(docs)))
     except yaml.MarkedYAMLError as error:
-        return docs, _syntax_problem(error)
+        return docs, _syntax_problem(error, text)
     finally:
         loader.dispose()
     return docs, None
 
 
-def _syntax_problem(error: yaml.MarkedYAMLError) -> YamlProblem:
+def _syntax_problem(error: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     mark = error.problem_mark or error.context_mark
     where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
     if isinstance(error, _TooDeep):
         return YamlProblem(where, "", str(error.problem))
+    if mark is not None and _tab_indented(text, mark.line, mark.column):
+        return YamlProblem(where, "", "YAML does not allow tabs for indentation: use spaces")
     message = f"YAML syntax: {error.problem or error.context}"
     if error.problem and error.context and error.context_mark:
         start = error.context_mark
         message += f" ({error.context} started at {start.line + 1}:{start.column + 1})"
     return YamlProblem(where, "", message)
+
+
+def _tab_indented(text: str, line: int, column: int) -> bool:
+    """Whether the error (0-based ``line``/``column``) sits in a line's indentation that
+    holds a tab: YAML forbids tabs there, and the parser's own words for it ("cannot start
+    any token", "violates indentation") do not say what to do."""
+    lines = text.split("\n")
+    if not 0 <= line < len(lines):
+        return False
+    row = lines[line]
+    indentation = row[: len(row) - len(row.lstrip(" \t"))]
+    return "\t" in indentation and column <= len(indentation)
 
 
 def _codepoint(character: str | int) -> str:

@@ -66,8 +66,31 @@ def test_exported_spec_is_in_sync_and_names_signers_by_app_id(
     assert signers["DavidServiceAccount"]["principal"] == {"appId": app_id}
     assert signers["DavidServiceAccount"]["roles"] == ["AcrImageSigner", "AcrPush"]
     assert signers["ReadOnlyPuller"]["roles"] == ["AcrPull"]
+    # the tags with their signed state: adopting the registry keeps signed tags signed
+    assert spec["images"] == [
+        {"repository": "hello-world", "tags": ["signed"], "sign": True},
+        {"repository": "hello-world", "tags": ["unsigned"], "sign": False},
+    ]
     plan = cli("plan", out, "--detailed-exitcode")
     assert plan.code == 0, plan.text
+
+
+def test_export_takes_the_subscription_from_the_environment_and_checks_it(
+    cli: Cli, walkthrough: Walkthrough, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("apply", walkthrough.spec, "--auto-approve").code == 0
+    exported = cli("export", "--resource-group", RG, "--registry", REGISTRY, "--no-images")
+    assert exported.code == 0, exported.text
+    spec = yaml.safe_load(exported.out)
+    assert spec["subscriptionId"] == walkthrough.env["AZURE_SUBSCRIPTION_ID"]
+    assert "images" not in spec
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "my-subscription")
+    wrong = cli("export", "--resource-group", RG, "--registry", REGISTRY)
+    assert wrong.code == 1
+    assert "AZURE_SUBSCRIPTION_ID 'my-subscription' is not a subscription id" in wrong.err
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    none = cli("export", "--resource-group", RG, "--registry", REGISTRY)
+    assert none.code == 1 and "pass --subscription or set AZURE_SUBSCRIPTION_ID" in none.err
 
 
 def test_export_of_a_missing_registry_is_an_error_naming_it(

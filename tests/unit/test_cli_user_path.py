@@ -200,3 +200,17 @@ def test_apply_refuses_before_any_write_when_signing_material_is_missing() -> No
     assert "apply cannot start" in message and "spec.yaml:20:3: images" in message
     assert "nothing was changed" in message and "DCT goes away" not in message
     require_ready(Plan(changes=(), diagnostics=(other,)))  # warnings alone do not block
+
+
+def test_export_subscription_comes_from_the_flag_or_the_environment() -> None:
+    from acr_reconcile.commands.export import subscription_of
+    from acr_reconcile.errors import ConfigError
+
+    guid = "0A1B2C3D-0000-0000-0000-000000000000"
+    assert subscription_of(guid, {}) == guid.lower()
+    assert subscription_of(None, {"AZURE_SUBSCRIPTION_ID": guid}) == guid.lower()
+    assert subscription_of(guid, {"AZURE_SUBSCRIPTION_ID": "other"}) == guid.lower()
+    with pytest.raises(ConfigError, match="pass --subscription or set AZURE_SUBSCRIPTION_ID"):
+        subscription_of(None, {})
+    with pytest.raises(ConfigError, match="--subscription 'prod' is not a subscription id"):
+        subscription_of("prod", {"AZURE_SUBSCRIPTION_ID": guid})

@@ -76,3 +76,64 @@ def test_github_output_annotates_each_problem_on_its_line(tmp_path: Path, cli: C
 def test_github_output_is_silent_when_valid(cli: Cli) -> None:
     run = cli("validate", "--output", "github", str(EXAMPLES[0]))
     assert (run.code, run.out.strip()) == (0, "1 document(s) in 1 file(s) valid")
+
+
+def test_a_directory_with_other_tools_yaml_validates_with_one_note(cli: Cli) -> None:
+    """examples/ holds the pipelines beside the specs: they are skipped, not 25 errors."""
+    run = cli("validate", str(ROOT / "examples"))
+    assert run.code == 0, run.err
+    assert run.out.strip() == "4 document(s) in 2 file(s) valid"
+    notes = run.err.splitlines()
+    assert len(notes) == 1 and notes[0].startswith("note: skipped 4 YAML file(s)")
+    assert "no apiVersion: acr-reconcile/" in notes[0]
+
+
+def test_another_tools_yaml_named_explicitly_is_one_error_per_document(cli: Cli) -> None:
+    cronjob = ROOT / "examples" / "pipelines" / "drift-cronjob.yaml"
+    run = cli("validate", str(cronjob))
+    assert run.code == 1
+    issues = run.err.splitlines()[1:]
+    assert len(issues) == 3  # ServiceAccount, ConfigMap, CronJob: one line each
+    assert all("not a spec of this format" in line for line in issues)
+
+
+def test_a_directory_of_only_other_yaml_is_an_error_naming_the_files(
+    tmp_path: Path, cli: Cli
+) -> None:
+    (tmp_path / "workflow.yaml").write_text("on: push\njobs: {}\n")
+    run = cli("validate", str(tmp_path))
+    assert run.code == 1
+    assert "no acr-reconcile spec here" in run.err and "workflow.yaml" in run.err
+
+
+def test_a_spec_that_forgot_its_api_version_is_still_checked(tmp_path: Path, cli: Cli) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(VALID.replace("apiVersion: acr-reconcile/v1\n", ""))
+    run = cli("validate", str(tmp_path))
+    assert run.code == 1
+    assert "required field 'apiVersion' is missing" in run.err
+    assert "note: skipped" not in run.err
+
+
+def _unknown(tmp_path: Path, cli: Cli, key: str) -> str:
+    spec = tmp_path / f"{key}.yaml"
+    spec.write_text(VALID + f"{key}: []\n")
+    run = cli("validate", str(spec))
+    assert run.code == 1
+    return next(line for line in run.err.splitlines() if f"unknown field '{key}'" in line)
+
+
+def test_did_you_mean_only_for_a_likely_typo(tmp_path: Path, cli: Cli) -> None:
+    assert "did you mean" not in _unknown(tmp_path, cli, "stages")
+    assert "did you mean" not in _unknown(tmp_path, cli, "trigger")
+    assert "did you mean 'images'?" in _unknown(tmp_path, cli, "imagse")
+    assert "did you mean 'signers'?" in _unknown(tmp_path, cli, "signer")
+    assert "did you mean 'roleAssignments'?" in _unknown(tmp_path, cli, "roleassignments")
+
+
+def test_a_tab_in_the_indentation_says_to_use_spaces(tmp_path: Path, cli: Cli) -> None:
+    spec = tmp_path / "tabs.yaml"
+    spec.write_text(VALID.replace("  name: registrydavid", "\tname: registrydavid"))
+    run = cli("validate", str(spec))
+    assert run.code == 1
+    assert "YAML does not allow tabs for indentation: use spaces" in run.err
