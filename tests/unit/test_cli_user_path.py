@@ -21,6 +21,7 @@ from acr_reconcile.errors import Diagnostic, SigningKeyError
 from acr_reconcile.plan.model import Action, Change, Kind, Plan, Reason
 from acr_reconcile.plan.planfile import write_plan
 from acr_reconcile.plan.planner import plan as make_plan
+from tests.support.changes import params_for
 from tests.unit.plan.plan_fixtures import LEGACY, documents, empty_live
 
 
@@ -105,7 +106,15 @@ def test_output_into_a_closed_pipe_is_no_traceback(argv: list[str], tmp_path: Pa
 
 
 def _change(address: str, action: Action, kind: Kind = Kind.TAG_SIGNATURE) -> Change:
-    return Change(address, kind, action, Reason.MISSING, f"/r/{address}", f"do {address}")
+    return Change(
+        address,
+        kind,
+        action,
+        Reason.MISSING,
+        f"/r/{address}",
+        f"do {address}",
+        params=params_for(kind),
+    )
 
 
 def test_apply_counts_what_the_plan_counted_not_units_of_work() -> None:
@@ -175,7 +184,15 @@ def test_json_events_are_one_object_per_line_per_change(
 
 
 def test_planned_events_carry_findings_and_pending_changes_only() -> None:
-    noop = Change("n", Kind.REGISTRY, Action.NOOP, Reason.IN_SYNC, "/r/n", "keep n")
+    noop = Change(
+        "n",
+        Kind.REGISTRY,
+        Action.NOOP,
+        Reason.IN_SYNC,
+        "/r/n",
+        "keep n",
+        params=params_for(Kind.REGISTRY),
+    )
     warning = Diagnostic("warning", "/r", "careful", "f.yaml:1:1: images", {"rule": "x"})
     plan = Plan(changes=(noop, _change("a", Action.CREATE)), diagnostics=(warning,))
     events = planned_events(plan)
