@@ -219,5 +219,7 @@ def add(app: web.Application) -> None:
     r.add_get("/keys/{name}", get)
     r.add_get("/keys/{name}/", get)
     r.add_get("/keys/{name}/{version}", get)
-    r.add_post("/keys/{name}/{version}/sign", sign)
-    r.add_post("/keys/{name}/{version}/verify", verify)
+    # an empty version (``/keys/{name}//sign``) means the latest, as for a GET
+    for version in ("/{version}", "/"):
+        r.add_post(f"/keys/{{name}}{version}/sign", sign)
+        r.add_post(f"/keys/{{name}}{version}/verify", verify)
