@@ -53,6 +53,7 @@ def parts(sandbox: Sandbox) -> list[dict[str, Any]]:
         {"name": "entra", "healthy": True, "detail": f"{base}/{sandbox.tenant_id}/v2.0"},
         {"name": "graph", "healthy": True, "detail": f"{base}/v1.0"},
         {"name": "metadata", "healthy": True, "detail": f"{base}/metadata/endpoints"},
+        plane_of(sandbox).status(),
     ]
     try:
         data_parts = sandbox.dataplane.status()

@@ -135,6 +135,15 @@ class KeyVaultPlane:
             await self._runner.cleanup()
             self._runner = None
 
+    def status(self) -> dict[str, Any]:
+        data = self.sandbox.store.data
+        count = len(data.get("keyVaults", {}))
+        return {
+            "name": "key vault",
+            "healthy": self._runner is not None,
+            "detail": f"https://<vault>.{names.dns_suffix(data)}, {count} vault(s)",
+        }
+
     def prune(self) -> None:
         """Key stores of vaults neither live nor soft-deleted go (a reset, a purge)."""
         data = self.sandbox.store.data
