@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from acr_reconcile.apply.context import SignaturePublisher, TagDigest
 from acr_reconcile.apply.handlers.common import registry_coordinates
@@ -20,6 +20,7 @@ from acr_reconcile.plan.model import Action, Change, TagSignatureParams
 
 if TYPE_CHECKING:
     from acr_reconcile.live.images import DataPlane
+    from acr_reconcile.registry.client import RegistryClient
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def _login_server(session: AzureSession, change: Change) -> str:
     return str((live.get("properties") or {}).get("loginServer", ""))
 
 
-def _additions(registry: Any, changes: Sequence[Change]) -> dict[str, tuple[str, int]]:
+def _additions(registry: RegistryClient, changes: Sequence[Change]) -> dict[str, tuple[str, int]]:
     add: dict[str, tuple[str, int]] = {}
     for change in changes:
         if change.action is Action.DELETE:

@@ -97,3 +97,23 @@ def test_a_prune_has_no_role_definition_id_and_round_trips() -> None:
     encoded = params_to_dict(params)
     assert "role_definition_id" not in encoded  # the documented shape: creates only
     assert params_from_dict(Kind.ROLE_ASSIGNMENT, encoded, prune.address) == params
+
+
+def test_the_documented_schema_names_each_kinds_parameters() -> None:
+    import dataclasses
+
+    import jsonschema
+
+    schema_path = Path(__file__).parents[3] / "docs" / "plan-json.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    for kind, params_type in PARAMS_TYPES.items():
+        documented = schema["$defs"][f"params-{kind.value}"]
+        fields = dataclasses.fields(params_type)
+        assert set(documented["properties"]) == {f.name for f in fields}, kind
+        required = {f.name for f in fields if f.default is dataclasses.MISSING}
+        assert set(documented["required"]) == required, kind
+    old = _old()["plan"]
+    jsonschema.validate(old, schema)
+    _role_assignment({"plan": old})["params"]["principal_id"] = 7
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(old, schema)
