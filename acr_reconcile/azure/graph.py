@@ -13,6 +13,7 @@ from urllib.parse import quote
 from acr_reconcile.azure.clients import RetryOptions
 from acr_reconcile.azure.cloud import Cloud
 from acr_reconcile.azure.errors import translate
+from acr_reconcile.azure.paging import PageGuard
 
 COLLECTIONS = {"ServicePrincipal": "servicePrincipals", "User": "users", "Group": "groups"}
 _SELECT = {
@@ -47,6 +48,7 @@ class GraphClient:
         from azure.core.pipeline.transport import RequestsTransport
 
         retry = retry or RetryOptions()
+        self._endpoint = cloud.graph
         self._base = f"{cloud.graph}/v1.0"
         self._client: Any = PipelineClient(
             self._base,
@@ -95,11 +97,13 @@ class GraphClient:
         query = quote(f"{field} eq '{_odata_quote(value)}'")
         path = f"{collection}?$filter={query}&$select={_SELECT[collection]}"
         found: list[GraphPrincipal] = []
-        body = self._get(path, f"principal {field}={value!r}")
+        where = f"principal {field}={value!r}"
+        guard = PageGuard(self._endpoint, f"Microsoft Graph {collection} where {where}")
+        body = self._get(path, where)
         while body:
             found += [_principal(item, principal_type) for item in body.get("value", [])]
             next_link = body.get("@odata.nextLink")
-            body = self._get(str(next_link), field) if next_link else None
+            body = self._get(guard.follow(str(next_link)), where) if next_link else None
         return found
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.azure.errors import translate
+from acr_reconcile.azure.paging import PageGuard, all_items
 from acr_reconcile.live.state import (
     LiveRegistry,
     LiveResourceGroup,
@@ -100,10 +101,9 @@ def list_resource_groups(
 ) -> dict[str, LiveResourceGroup]:
     where = f"/subscriptions/{subscription_id}/resourceGroups"
     try:
-        groups = [
-            parse_resource_group(g)
-            for g in session.resources(subscription_id).resource_groups.list()
-        ]
+        pages = session.resources(subscription_id).resource_groups.list()
+        guard = PageGuard(session.cloud.resource_manager, where)
+        groups = [parse_resource_group(g) for g in all_items(pages, guard)]
     except Exception as error:
         raise _translated(error, where, "listing resource groups") from None
     return {g.name.lower(): g for g in groups}
@@ -112,9 +112,9 @@ def list_resource_groups(
 def list_registries(session: AzureSession, subscription_id: str) -> dict[str, LiveRegistry]:
     where = f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries"
     try:
-        registries = [
-            parse_registry(r) for r in session.registries(subscription_id).registries.list()
-        ]
+        pages = session.registries(subscription_id).registries.list()
+        guard = PageGuard(session.cloud.resource_manager, where)
+        registries = [parse_registry(r) for r in all_items(pages, guard)]
     except Exception as error:
         raise _translated(error, where, "listing registries") from None
     return {r.name.lower(): r for r in registries}
@@ -126,9 +126,9 @@ def list_role_assignments(
     where = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
     client = session.authorization(subscription_id)
     try:
-        return tuple(
-            parse_role_assignment(a) for a in client.role_assignments.list_for_subscription()
-        )
+        pages = client.role_assignments.list_for_subscription()
+        guard = PageGuard(session.cloud.resource_manager, where)
+        return tuple(parse_role_assignment(a) for a in all_items(pages, guard))
     except Exception as error:
         raise _translated(error, where, "listing role assignments") from None
 

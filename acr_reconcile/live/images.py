@@ -79,7 +79,7 @@ class DataPlane:
             if login_server not in self._trust:
                 self._trust[login_server] = TrustClient(
                     server_url=trust_server_url(login_server, self.env),
-                    token_source=self.tokens,
+                    token_source=self.tokens.for_registry(login_server),
                     verify=self.verify,
                     trust_dir=self.trust_dir,
                     passphrases=self.passphrases,

@@ -4,6 +4,12 @@ Entra token (ARM audience) → ``POST /oauth2/exchange`` → ACR refresh token (
 server) → ``POST /oauth2/token`` → access token for the scopes a 401 challenge asked
 for. Both tokens are cached until shortly before they expire, so signing a fleet of
 tags costs one exchange per registry and one token per repository and action set.
+
+The Entra token is a credential for the whole ARM API, so it goes to one place only:
+``https://<loginServer>/oauth2/exchange`` of the registry a client was made for. A 401
+challenge is the server's word, not ours: a realm on another host, on another port or over
+plain http is refused before anything is sent, and token answers are never followed
+through redirects (a 307 would resend the form, token included, wherever it points).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import requests
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.registry.sessions import data_plane_session
+from acr_reconcile.registry.tokens import RegistryTokenSource
 
 ARM_SCOPE = "https://management.azure.com/.default"
 EARLY_REFRESH_SECONDS = 60
@@ -54,7 +61,11 @@ def _refused(url: str, response: requests.Response) -> RegistryError:
 
 
 class AcrTokenSource:
-    """A :class:`~acr_reconcile.registry.tokens.RegistryTokenSource` from an Azure credential."""
+    """The credential and token caches shared by every registry of a run.
+
+    Clients take :meth:`for_registry` (a :class:`RegistryTokens`), which is what knows the
+    one host a registry's credentials may be sent to.
+    """
 
     def __init__(
         self,
@@ -83,13 +94,17 @@ class AcrTokenSource:
         if self._owns_session:
             self._session.close()
 
-    def access_token(self, *, realm: str, service: str, scopes: Sequence[str]) -> str:
+    def for_registry(self, login_server: str) -> RegistryTokens:
+        """The token flow of one login server: the only host its credentials are sent to."""
+        return RegistryTokens(self, login_server)
+
+    def _access_token(self, origin: str, realm: str, service: str, scopes: Sequence[str]) -> str:
         key = (realm, service, tuple(sorted(scopes)))
         with self._locked(key):
             cached = self._access.get(key)
             if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
                 return cached[0]
-            token = self._fetch_access(realm, service, key[2])
+            token = self._fetch_access(origin, realm, service, key[2])
             self._access[key] = (token, jwt_expiry(token, 300))
             return token
 
@@ -99,10 +114,8 @@ class AcrTokenSource:
         with self._lock:
             return self._key_locks.setdefault(key, threading.Lock())
 
-    def refresh_token(self, *, realm: str, service: str) -> str:
-        """The ACR refresh token for the login server behind ``realm``."""
-        parts = urlsplit(realm)
-        exchange_url = f"{parts.scheme}://{parts.netloc}/oauth2/exchange"
+    def _refresh_token(self, origin: str, service: str) -> str:
+        exchange_url = f"{origin}/oauth2/exchange"
         with self._locked(exchange_url):
             cached = self._refresh.get(exchange_url)
             if cached and cached[1] - EARLY_REFRESH_SECONDS > time.time():
@@ -122,8 +135,8 @@ class AcrTokenSource:
             raise RegistryError(f"{exchange_url}: the answer carried no refresh_token")
         return token
 
-    def _fetch_access(self, realm: str, service: str, scopes: tuple[str, ...]) -> str:
-        refresh = self.refresh_token(realm=realm, service=service)
+    def _fetch_access(self, origin: str, realm: str, service: str, scopes: tuple[str, ...]) -> str:
+        refresh = self._refresh_token(origin, service)
         form: list[tuple[str, str]] = [
             ("grant_type", "refresh_token"),
             ("service", service),
@@ -138,7 +151,9 @@ class AcrTokenSource:
 
     def _post(self, url: str, form: Any) -> dict[str, Any]:
         try:
-            response = self._session.post(url, data=form, verify=self._verify, timeout=TIMEOUT)
+            response = self._session.post(
+                url, data=form, verify=self._verify, timeout=TIMEOUT, allow_redirects=False
+            )
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise RegistryError(
@@ -154,3 +169,51 @@ class AcrTokenSource:
         except ValueError:
             raise RegistryError(f"{url}: the token service answered with no JSON") from None
         return body if isinstance(body, dict) else {}
+
+
+def origin_of(login_server: str) -> tuple[str, int]:
+    """(host, port) of a login server given as ``host[:port]`` or ``https://host[:port]``."""
+    parts = urlsplit("https://" + login_server.removeprefix("https://").rstrip("/"))
+    return (parts.hostname or "").lower(), parts.port or 443
+
+
+class RegistryTokens(RegistryTokenSource):
+    """:class:`AcrTokenSource` bound to one login server (caches stay shared).
+
+    ACR serves its token endpoints on the login server itself (the sandbox does the same),
+    so the only realm accepted is an https URL with the login server's host and port.
+    """
+
+    def __init__(self, source: AcrTokenSource, login_server: str) -> None:
+        self._source = source
+        self.login_server = login_server.removeprefix("https://").rstrip("/").lower()
+        self._origin = origin_of(self.login_server)
+        if not self._origin[0]:
+            raise RegistryError(f"{login_server!r} is not a registry login server")
+
+    @property
+    def origin(self) -> str:
+        return f"https://{self.login_server}"
+
+    def access_token(self, *, realm: str, service: str, scopes: Sequence[str]) -> str:
+        self._check_realm(realm)
+        return self._source._access_token(self.origin, realm, service, scopes)
+
+    def refresh_token(self, *, realm: str, service: str) -> str:
+        """The ACR refresh token of this login server (``realm`` is checked all the same)."""
+        self._check_realm(realm)
+        return self._source._refresh_token(self.origin, service)
+
+    def _check_realm(self, realm: str) -> None:
+        try:
+            parts = urlsplit(realm)
+            port = parts.port or (443 if parts.scheme == "https" else None)
+        except ValueError:
+            parts, port = urlsplit(""), None
+        host = (parts.hostname or "").lower()
+        same = parts.scheme == "https" and (host, port) == self._origin and not parts.username
+        if not same:
+            raise RegistryError(
+                f"{self.login_server}: the registry's challenge names the token service "
+                f"{realm[:200]!r}, which is not on {self.origin}; no credential was sent there"
+            )

@@ -19,7 +19,7 @@ import requests
 
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.registry.sessions import data_plane_session
-from acr_reconcile.registry.tokens import RegistryTokenSource
+from acr_reconcile.registry.tokens import BindableTokenSource, RegistryTokenSource
 
 MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -49,11 +49,20 @@ def parse_challenge(header: str) -> dict[str, str] | None:
 
 class RegistryClient:
     def __init__(
-        self, login_server: str, token_source: RegistryTokenSource, verify: str | bool = True
+        self,
+        login_server: str,
+        token_source: RegistryTokenSource | BindableTokenSource,
+        verify: str | bool = True,
     ) -> None:
         self.login_server = login_server.removeprefix("https://").rstrip("/")
         self._base = f"https://{self.login_server}"
-        self._tokens = token_source
+        # A source shared by many registries is bound here, to the one host its
+        # credentials may be sent to.
+        self._tokens: RegistryTokenSource = (
+            token_source.for_registry(self.login_server)
+            if isinstance(token_source, BindableTokenSource)
+            else token_source
+        )
         self._verify = verify
         self._session = data_plane_session()
         self._known: dict[tuple[str, bool], str] = {}

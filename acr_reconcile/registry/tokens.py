@@ -9,7 +9,7 @@ refresh token (``/oauth2/exchange``) and that for a scoped access token (``/oaut
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class RegistryTokenSource(Protocol):
@@ -19,3 +19,12 @@ class RegistryTokenSource(Protocol):
         Raises ``acr_reconcile.errors.RegistryError`` when the token service refuses.
         """
         ...
+
+
+@runtime_checkable
+class BindableTokenSource(Protocol):
+    """A source shared by the registries of a run (ACR's exchange from one credential);
+    each client takes the view bound to its own login server, which is what decides the
+    one host its credentials may be sent to."""
+
+    def for_registry(self, login_server: str) -> RegistryTokenSource: ...

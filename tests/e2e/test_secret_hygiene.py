@@ -68,10 +68,11 @@ def _tokens(sandbox: SandboxHandle) -> dict[str, str]:
     realm = f"https://{server}/oauth2/token"
     with requests.Session() as session:
         source = AcrTokenSource(credential, verify=sandbox.ca_bundle, session=session)
+        tokens = source.for_registry(server)
         found = {
             "an Entra token": credential.get_token("https://management.azure.com/.default").token,
-            "an ACR refresh token": source.refresh_token(realm=realm, service=server),
-            "an ACR access token": source.access_token(
+            "an ACR refresh token": tokens.refresh_token(realm=realm, service=server),
+            "an ACR access token": tokens.access_token(
                 realm=realm, service=server, scopes=["repository:hello-world:pull"]
             ),
         }

@@ -16,14 +16,16 @@ from typing import Any
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.azure.errors import error_code, translate
+from acr_reconcile.azure.paging import PageGuard, all_items
 from acr_reconcile.errors import ConfigError
 from acr_reconcile.plan.model import Action, Change, RoleAssignmentParams
 
 
-def _existing(client: Any, scope: str, principal_id: str, role_guid: str) -> Any | None:
-    for assignment in client.role_assignments.list_for_scope(
-        scope, filter=f"principalId eq '{principal_id}'"
-    ):
+def _existing(
+    client: Any, guard: PageGuard, scope: str, principal_id: str, role_guid: str
+) -> Any | None:
+    pages = client.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal_id}'")
+    for assignment in all_items(pages, guard):
         same_scope = str(assignment.scope or "").rstrip("/").lower() == scope.rstrip("/").lower()
         guid = str(assignment.role_definition_id or "").rsplit("/", 1)[-1].lower()
         if same_scope and guid == role_guid:
@@ -50,7 +52,8 @@ def _create(change: Change, ctx: ApplyContext) -> str:
     doing = "assigning the role"
 
     def attempt() -> str:
-        if _existing(client, scope, principal_id, role_guid) is not None:
+        guard = PageGuard(ctx.session.cloud.resource_manager, f"role assignments at {scope}")
+        if _existing(client, guard, scope, principal_id, role_guid) is not None:
             return "already assigned"
         try:
             client.role_assignments.create(scope, name, body)

@@ -48,7 +48,9 @@ def test_two_registries_keep_their_repositories_apart(
     refresh = dataplane.track(
         AcrTokenSource(BearerCredential(f"entra-{sp.object_id}"), verify=str(dataplane.ca_cert))
     )
-    token_a = refresh.refresh_token(realm=f"https://{ls_a}/oauth2/token", service=ls_a)
+    token_a = refresh.for_registry(ls_a).refresh_token(
+        realm=f"https://{ls_a}/oauth2/token", service=ls_a
+    )
     at_b = requests.post(
         f"https://{ls_b}/oauth2/token",
         data={

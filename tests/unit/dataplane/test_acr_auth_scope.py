@@ -37,6 +37,8 @@ def test_exchange_asks_entra_for_the_clouds_arm_scope(given: str | None, asked: 
     credential = _RecordingCredential()
     source = AcrTokenSource(credential, entra_scope=given)  # type: ignore[arg-type]
     with pytest.raises(_Recorded):
-        source.refresh_token(realm="https://reg.example/oauth2/token", service="reg.example")
+        source.for_registry("reg.example").refresh_token(
+            realm="https://reg.example/oauth2/token", service="reg.example"
+        )
     source.close()
     assert credential.scopes == [asked]
