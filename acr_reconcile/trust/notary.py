@@ -7,24 +7,39 @@ environment's CA bundle variables would otherwise override a session setting. Re
 meet throttling, server trouble or a broken connection are asked again by the session's
 retry policy (``acr_reconcile.registry.sessions``); an upload never is: the publish re-reads
 and finds out whether it landed.
+
+Every body is read bounded (:mod:`acr_reconcile.bounded`): metadata to the length its
+parent lists, else notary's own caps (100 MiB, a timestamp 1 MiB), and every request to
+a total deadline, so a huge or a drip-fed answer ends in an error instead of holding the
+run or its memory.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
-from acr_reconcile.errors import TrustServerError
+from acr_reconcile.bounded import BodyTooLarge, BodyTooSlow, MiB, read_body
+from acr_reconcile.errors import TrustDataInvalid, TrustServerError
 from acr_reconcile.registry.sessions import data_plane_session
 from acr_reconcile.registry.tokens import RegistryTokenSource
 from acr_reconcile.trust.crypto import PublicKey
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 TIMEOUT = 30.0
+# notary's client caps: a metadata file its parent does not list is read up to 100 MiB,
+# a timestamp (listed by nothing) up to 1 MiB
+MAX_METADATA = 100 * MiB
+MAX_TIMESTAMP = 1 * MiB
+MAX_KEY = 1 * MiB
+MAX_ERROR_BODY = 64 * 1024
+DEADLINE = 120.0  # seconds for one request, headers and body together
 
 
 class VersionConflict(TrustServerError):
@@ -38,31 +53,43 @@ class NotaryHttp:
         token_source: RegistryTokenSource | None,
         verify: str | bool,
         timeout: float = TIMEOUT,
+        deadline: float = DEADLINE,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.token_source = token_source
         self.verify = verify
         self.timeout = timeout
+        self.deadline = deadline
         self._local = threading.local()
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def get_meta(self, gun: str, role: str, checksum: str | None = None) -> bytes | None:
-        """The bytes of ``<role>[.<sha256 hex>].json``, or None when the server has none."""
+    def get_meta(
+        self, gun: str, role: str, checksum: str | None = None, length: int | None = None
+    ) -> bytes | None:
+        """The bytes of ``<role>[.<sha256 hex>].json``, or None when the server has none.
+
+        ``length`` is what the parent role lists for the file; a longer answer is refused
+        without being read to its end.
+        """
         name = f"{role}.{checksum}.json" if checksum else f"{role}.json"
-        response = self._request("GET", gun, name)
+        if length is not None:
+            limit = length
+        else:
+            limit = MAX_TIMESTAMP if role == "timestamp" else MAX_METADATA
+        response, body = self._request("GET", gun, name, limit=limit, listed=length is not None)
         if response.status_code == 404:
             return None
-        self._raise_for(response, gun, f"GET {name}")
-        return response.content
+        self._raise_for(response, gun, f"GET {name}", body)
+        return body
 
     def get_server_key(self, gun: str, role: str) -> PublicKey:
         """The server's public key for ``snapshot``/``timestamp`` (created on first ask)."""
-        response = self._request("GET", gun, f"{role}.key")
-        self._raise_for(response, gun, f"GET {role}.key")
+        response, body = self._request("GET", gun, f"{role}.key", limit=MAX_KEY)
+        self._raise_for(response, gun, f"GET {role}.key", body)
         try:
-            return PublicKey.from_json(response.json())
-        except ValueError as exc:
+            return PublicKey.from_json(json.loads(body))
+        except (ValueError, RecursionError) as exc:
             raise TrustServerError(
                 f"{gun}: the trust server sent an unreadable {role} key"
             ) from exc
@@ -72,16 +99,52 @@ class NotaryHttp:
         parts = [
             ("files", (role, body, "application/octet-stream")) for role, body in files.items()
         ]
-        response = self._request("POST", gun, "", files=parts)
-        self._raise_for(response, gun, f"publish of {', '.join(files)}")
+        response, body = self._request("POST", gun, "", limit=MAX_ERROR_BODY, files=parts)
+        self._raise_for(response, gun, f"publish of {', '.join(files)}", body)
 
-    def _request(self, method: str, gun: str, name: str, **kwargs: Any) -> requests.Response:
+    def _request(
+        self, method: str, gun: str, name: str, *, limit: int, listed: bool = False, **kwargs: Any
+    ) -> tuple[requests.Response, bytes]:
+        """The response and its body, read within ``limit`` bytes and the deadline; the
+        connection is released before returning."""
+        deadline = time.monotonic() + self.deadline
         url = f"{self.server_url}/v2/{gun}/_trust/tuf/{name}"
         response = self._send(method, url, gun, **kwargs)
         if response.status_code == 401 and self.token_source is not None:
+            response.close()
             self._refresh_token(gun, response.headers.get("WWW-Authenticate", ""))
             response = self._send(method, url, gun, **kwargs)
-        return response
+        ok = response.status_code < 300
+        try:
+            body = read_body(
+                response,
+                limit=limit if ok else MAX_ERROR_BODY,
+                deadline=deadline,
+                truncate=not ok,
+            )
+        except BodyTooLarge:
+            if listed:
+                raise TrustDataInvalid(
+                    f"{gun}: {name} from {self.server_url} is longer than the {limit} "
+                    "bytes its parent role lists"
+                ) from None
+            raise TrustServerError(
+                f"{gun}: {name} from {self.server_url} is larger than {limit // MiB} MiB, "
+                "more than notary accepts"
+            ) from None
+        except BodyTooSlow:
+            raise TrustServerError(
+                f"{gun}: {name} from {self.server_url} did not arrive within "
+                f"{self.deadline:g} s; the trust server is too slow or stalled"
+            ) from None
+        except requests.RequestException as exc:
+            raise TrustServerError(
+                f"{gun}: reading {name} from the trust server {self.server_url} failed: "
+                f"{type(exc).__name__}"
+            ) from None
+        finally:
+            response.close()
+        return response, body
 
     def _send(self, method: str, url: str, gun: str, **kwargs: Any) -> requests.Response:
         headers = {}
@@ -90,7 +153,13 @@ class NotaryHttp:
             headers["Authorization"] = f"Bearer {token}"
         try:
             return self._session().request(
-                method, url, headers=headers, verify=self.verify, timeout=self.timeout, **kwargs
+                method,
+                url,
+                headers=headers,
+                verify=self.verify,
+                timeout=self.timeout,
+                stream=True,
+                **kwargs,
             )
         except requests.RequestException as exc:
             raise TrustServerError(
@@ -120,10 +189,19 @@ class NotaryHttp:
             self._local.session = session
         return session
 
-    def _raise_for(self, response: requests.Response, gun: str, what: str) -> None:
+    def _raise_for(
+        self, response: requests.Response, gun: str, what: str, body: bytes | None = None
+    ) -> None:
         if response.status_code < 300:
             return
-        code, message = _error_of(response)
+        if body is None:
+            body = read_body(
+                response,
+                limit=MAX_ERROR_BODY,
+                deadline=time.monotonic() + self.deadline,
+                truncate=True,
+            )
+        code, message = _error_of(body)
         text = f"{gun}: the trust server refused {what}: {message or response.reason}"
         if response.status_code == 401:
             text = f"{gun}: not authorized for {what} on the trust server (HTTP 401)"
@@ -134,10 +212,10 @@ class NotaryHttp:
         )
 
 
-def _error_of(response: requests.Response) -> tuple[str | None, str]:
+def _error_of(body: bytes) -> tuple[str | None, str]:
     """The first distribution-style ``{"errors":[{code,message,detail}]}`` entry."""
     try:
-        first = response.json()["errors"][0]
+        first = json.loads(body)["errors"][0]
         detail = first.get("detail")
         message = str(first.get("message", ""))
         if isinstance(detail, dict) and isinstance(detail.get("Error"), dict):

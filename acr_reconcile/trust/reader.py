@@ -70,7 +70,7 @@ def fetch_trusted(
         return None
     timestamp = _verified_snapshot(gun, "timestamp", ts_raw, root, cached["timestamp"], now)
     snap_meta = _listed(timestamp, "snapshot", gun)
-    snap_raw = _get_listed(http, gun, "snapshot", sha256_hex(snap_meta, gun, "snapshot"))
+    snap_raw = _get_listed(http, gun, "snapshot", snap_meta)
     check_meta(gun, "snapshot", snap_raw, snap_meta)
     snapshot = _verified_snapshot(gun, "snapshot", snap_raw, root, cached["snapshot"], now)
     if "root" in snapshot.meta:
@@ -203,7 +203,7 @@ def _verified_targets(
     role: Role,
 ) -> tuple[Targets, bytes]:
     meta = _listed(snapshot, name, gun)
-    body = _get_listed(http, gun, name, sha256_hex(meta, gun, name))
+    body = _get_listed(http, gun, name, meta)
     check_meta(gun, name, body, meta)
     env = _envelope(gun, name, body)
     check_signatures(gun, name, env, keys, role)
@@ -217,8 +217,9 @@ def _listed(parent: Snapshot, name: str, gun: str) -> FileMeta:
     return meta
 
 
-def _get_listed(http: NotaryHttp, gun: str, name: str, checksum: str) -> bytes:
-    body = http.get_meta(gun, name, checksum)
+def _get_listed(http: NotaryHttp, gun: str, name: str, meta: FileMeta) -> bytes:
+    """The file by the checksum its parent lists, read no further than the listed length."""
+    body = http.get_meta(gun, name, sha256_hex(meta, gun, name), meta.length)
     if body is None:
         raise TrustDataInvalid(f"{gun}: {name} with the listed checksum is missing on the server")
     return body

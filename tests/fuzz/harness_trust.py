@@ -55,7 +55,9 @@ class HostileServer:
     def __init__(self, files: Mapping[str, bytes]) -> None:
         self.files = files
 
-    def get_meta(self, gun: str, role: str, checksum: str | None = None) -> bytes | None:
+    def get_meta(
+        self, gun: str, role: str, checksum: str | None = None, length: int | None = None
+    ) -> bytes | None:
         return self.files.get(role)
 
 

@@ -39,7 +39,8 @@ class Reply:
     body: bytes = b""
     # Seconds between single bytes of the body (0: the body in one write).
     drip: float = 0.0
-    # Declared Content-Length; None: the body's real length.
+    # Declared Content-Length; None: the body's real length; -1: none (the body ends
+    # when the connection closes).
     length: int | None = None
 
 
@@ -112,7 +113,11 @@ class FakeServer:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 declared = len(reply.body) if reply.length is None else reply.length
-                self.send_header("Content-Length", str(declared))
+                if declared >= 0:
+                    self.send_header("Content-Length", str(declared))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 for chunk in _chunks(reply):
                     if server.stopping.is_set():

@@ -29,7 +29,9 @@ class FixtureServer:
         self.files = {r: (METADATA / f"{r}.json").read_bytes() for r in _ROLES}
         self.asked: list[str] = []
 
-    def get_meta(self, gun: str, role: str, checksum: str | None = None) -> bytes | None:
+    def get_meta(
+        self, gun: str, role: str, checksum: str | None = None, length: int | None = None
+    ) -> bytes | None:
         assert gun == GUN
         self.asked.append(f"{role}.{checksum[:6]}" if checksum else role)
         raw = self.files.get(role)
