@@ -76,8 +76,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return code
     except AcrReconcileError as error:
         from acr_reconcile.console import print_error
+        from acr_reconcile.redact import redact
 
-        print_error(str(error))
+        print_error(redact(str(error)))
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

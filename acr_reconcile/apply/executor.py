@@ -18,6 +18,7 @@ from typing import Protocol
 
 from acr_reconcile.errors import AcrReconcileError, ApplyError
 from acr_reconcile.plan.model import Change, Plan
+from acr_reconcile.redact import redact
 
 DEFAULT_PARALLELISM = 10
 
@@ -105,8 +106,8 @@ def build_units(changes: Sequence[Change], group: GroupKey | None = None) -> lis
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, AcrReconcileError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"  # a bug: keep enough to report it
+        return redact(str(error))
+    return redact(f"{type(error).__name__}: {error}")  # a bug: keep enough to report it
 
 
 def execute(

@@ -16,6 +16,7 @@ from typing import Any
 
 from acr_reconcile.azure.cloud import Cloud, ca_bundle
 from acr_reconcile.errors import ConfigError
+from acr_reconcile.redact import echo, remember
 
 
 def authority_host(cloud: Cloud, env: Mapping[str, str] | None = None) -> str:
@@ -32,6 +33,7 @@ def make_credential(cloud: Cloud, env: Mapping[str, str] | None = None) -> Any:
     from azure.identity import DefaultAzureCredential
 
     env = os.environ if env is None else env
+    remember(env.get("AZURE_CLIENT_SECRET"))
     return DefaultAzureCredential(
         authority=authority_host(cloud, env),
         disable_instance_discovery=not cloud.is_public,
@@ -46,6 +48,7 @@ def access_token(credential: Any, scope: str) -> str:
 
     try:
         token: str = credential.get_token(scope).token
+        remember(token)
     except ClientAuthenticationError as error:
         raise ConfigError(
             f"no Azure credential could get a token for {scope}: {_first_line(error)}. "
@@ -57,7 +60,8 @@ def access_token(credential: Any, scope: str) -> str:
 
 def _first_line(error: Exception) -> str:
     text = str(getattr(error, "message", None) or error).strip()
-    return text.splitlines()[0].rstrip(".") if text else type(error).__name__
+    # Entra's words: a token service may echo the request, secret included
+    return echo(text.splitlines()[0].rstrip(".")) if text else type(error).__name__
 
 
 def token_claims(token: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from acr_reconcile.errors import (
     TransientAzureError,
     transient_status,
 )
+from acr_reconcile.redact import echo
 
 # LRO failures whose code says "try again" rather than "no"
 TRANSIENT_CODES = frozenset(
@@ -47,7 +48,8 @@ def _message(error: BaseException) -> str:
     odata = getattr(error, "error", None)
     text = getattr(odata, "message", None) or getattr(error, "reason", None) or str(error)
     first = str(text).strip().splitlines()
-    return first[0] if first else type(error).__name__
+    # ARM's and Graph's words: redacted and cut, a service may echo what it was sent
+    return echo(first[0]) if first else type(error).__name__
 
 
 def is_transient(error: BaseException) -> bool:

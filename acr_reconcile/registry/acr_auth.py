@@ -24,13 +24,17 @@ from urllib.parse import urlsplit
 
 import requests
 
+from acr_reconcile.bounded import BodyTooLarge, BodyTooSlow, read_body
 from acr_reconcile.errors import RegistryError
+from acr_reconcile.redact import echo, remember
 from acr_reconcile.registry.sessions import data_plane_session
 from acr_reconcile.registry.tokens import RegistryTokenSource
 
 ARM_SCOPE = "https://management.azure.com/.default"
 EARLY_REFRESH_SECONDS = 60
 TIMEOUT = 30
+DEADLINE = 60.0  # seconds for one token request, answer included
+MAX_ANSWER = 1024 * 1024
 
 
 class TokenCredential(Protocol):
@@ -47,13 +51,15 @@ def jwt_expiry(token: str, default_seconds: int) -> float:
         return time.time() + default_seconds
 
 
-def _refused(url: str, response: requests.Response) -> RegistryError:
+def _refused(url: str, response: requests.Response, body: bytes) -> RegistryError:
+    """The refusal, quoting what the service said: redacted and cut (a service that
+    echoes its request would otherwise hand our tokens to the error line)."""
     try:
-        errors = response.json().get("errors") or []
+        errors = json.loads(body).get("errors") or []
         detail = "; ".join(str(e.get("message", e.get("code", ""))) for e in errors)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         detail = ""
-    reason = detail or response.reason or "refused"
+    reason = echo(detail or response.reason or "refused")
     status = response.status_code
     return RegistryError(
         f"{url}: the token service refused (HTTP {status}): {reason}", status=status
@@ -126,6 +132,7 @@ class AcrTokenSource:
 
     def _exchange(self, exchange_url: str, service: str) -> str:
         entra = self._credential.get_token(self._entra_scope).token
+        remember(entra)
         form = {"grant_type": "access_token", "service": service, "access_token": entra}
         if self._tenant_id:
             form["tenant"] = self._tenant_id
@@ -150,25 +157,44 @@ class AcrTokenSource:
         return token
 
     def _post(self, url: str, form: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + DEADLINE
         try:
             response = self._session.post(
-                url, data=form, verify=self._verify, timeout=TIMEOUT, allow_redirects=False
+                url,
+                data=form,
+                verify=self._verify,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+                stream=True,
             )
+            try:
+                ok = response.status_code == 200
+                raw = read_body(response, limit=MAX_ANSWER, deadline=deadline, truncate=not ok)
+            finally:
+                response.close()
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise RegistryError(
                 f"{url}: cannot reach the token service ({reason})", transient=True
             ) from None
-        if response.status_code != 200:
-            error = _refused(url, response)
-            response.close()
+        except BodyTooLarge:
+            raise RegistryError(f"{url}: the token service's answer is too large") from None
+        except BodyTooSlow:
+            raise RegistryError(
+                f"{url}: the token service did not answer within {DEADLINE:g} s", transient=True
+            ) from None
+        if not ok:
+            error = _refused(url, response, raw)
             del response  # the traceback keeps this frame: it must not keep the connection
             raise error
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
             raise RegistryError(f"{url}: the token service answered with no JSON") from None
-        return body if isinstance(body, dict) else {}
+        if not isinstance(body, dict):
+            return {}
+        remember(*(str(body.get(k) or "") for k in ("refresh_token", "access_token")))
+        return body
 
 
 def origin_of(login_server: str) -> tuple[str, int]:

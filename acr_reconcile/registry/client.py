@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 import requests
 
 from acr_reconcile.errors import RegistryError
+from acr_reconcile.redact import echo
 from acr_reconcile.registry.sessions import data_plane_session
 from acr_reconcile.registry.tokens import BindableTokenSource, RegistryTokenSource
 
@@ -117,6 +118,7 @@ class RegistryClient:
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
         except (ValueError, AttributeError):
             detail = response.reason or ""
+        detail = echo(detail)  # the server's words: may echo what we sent
         status = response.status_code
         raise RegistryError(f"{self.login_server}: {what}: HTTP {status} {detail}", status=status)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from acr_reconcile.errors import SigningKeyError
 from acr_reconcile.files import write_private_atomic
+from acr_reconcile.redact import remember
 from acr_reconcile.trust.crypto import PublicKey, SigningKey
 from acr_reconcile.trust.keyfile import KeyFileError, decrypt_key, encrypt_key, parse_pem
 
@@ -47,9 +48,11 @@ class Passphrases:
         def first(names: tuple[str, ...]) -> str | None:
             return next((env[n] for n in names if env.get(n)), None)
 
-        return cls(
+        found = cls(
             first(ROOT_ENV), first(REPOSITORY_ENV), first(SNAPSHOT_ENV), first(DELEGATION_ENV)
         )
+        remember(found.root, found.targets, found.snapshot, found.delegation)
+        return found
 
     def for_role(self, role: str) -> str | None:
         return {"root": self.root, "targets": self.targets, "snapshot": self.snapshot}.get(

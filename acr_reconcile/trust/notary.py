@@ -27,6 +27,7 @@ import requests
 
 from acr_reconcile.bounded import BodyTooLarge, BodyTooSlow, MiB, read_body
 from acr_reconcile.errors import TrustDataInvalid, TrustServerError
+from acr_reconcile.redact import echo
 from acr_reconcile.registry.sessions import data_plane_session
 from acr_reconcile.registry.tokens import RegistryTokenSource
 from acr_reconcile.trust.crypto import PublicKey
@@ -202,6 +203,7 @@ class NotaryHttp:
                 truncate=True,
             )
         code, message = _error_of(body)
+        message = echo(message)  # the server's words: may echo what we sent
         text = f"{gun}: the trust server refused {what}: {message or response.reason}"
         if response.status_code == 401:
             text = f"{gun}: not authorized for {what} on the trust server (HTTP 401)"
