@@ -22,6 +22,7 @@ The executor's outer retry reads only ``transient``.
     │   ├── TransientAzureError       429/5xx/connection trouble that outlived its retries
     │   └── TerminalAzureError        a refusal retrying cannot fix (400, 403, 409 ...)
     ├── ApplyError                    apply ended with failed actions (summary of them)
+    ├── FileWriteError                a plan, key or trust cache file cannot be written
     ├── RegistryError                 registry data plane: auth refused, manifest missing
     ├── TrustError                    Notary v1 / TUF
     │   ├── TrustDataInvalid          signature, threshold, hash, version or expiry check failed
@@ -156,6 +157,11 @@ class ApplyError(AcrReconcileError):
             lines.append(f"skipped {len(skipped)} dependent action(s): {', '.join(skipped)}")
         lines.append("nothing else was changed; run apply again once the cause is fixed")
         super().__init__("\n".join(lines))
+
+
+class FileWriteError(AcrReconcileError):
+    """A local file (plan, key, trust cache) cannot be written: disk full, quota, size
+    limit, permissions. The previous file is left as it was."""
 
 
 class RegistryError(AcrReconcileError):

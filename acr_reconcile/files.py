@@ -1,5 +1,12 @@
 """Writing files that hold keys, trust data or plans: readable by their owner only, and
-replaced atomically, so a crash or a concurrent reader never sees half a file."""
+replaced atomically, so a crash or a concurrent reader never sees half a file.
+
+A full disk, a quota or a file-size limit must not cost the previous file nor print a
+traceback: the data goes to a temporary file in the same directory, is flushed to disk
+(so a delayed ``ENOSPC`` shows up here, not after the rename), and only then replaces the
+target; any failure removes the temporary file and becomes one :class:`FileWriteError`
+naming the file.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,41 @@ import os
 import tempfile
 from pathlib import Path
 
+from acr_reconcile.errors import FileWriteError
 
-def write_private_atomic(path: Path, data: bytes) -> None:
+
+def write_private_atomic(path: Path, data: bytes, what: str = "the file") -> None:
     """Write ``data`` to ``path`` (mode 0600) through a temporary file in the same
-    directory, renamed over the target; the temporary file is removed on any failure."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    directory, renamed over the target; on failure ``path`` is as it was."""
+    tmp: str | None = None
     try:
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as error:
+        raise cannot_write(path, what, error) from None
+    finally:
+        if tmp is not None and os.path.lexists(tmp):
+            Path(tmp).unlink(missing_ok=True)
+
+
+def make_private_dirs(top: Path, leaf: Path, what: str = "the directory") -> None:
+    """``top`` and every directory down to ``leaf``, created 0700 (existing ones kept)."""
+    parts = leaf.relative_to(top).parts
+    try:
+        top.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for index in range(len(parts)):
+            top.joinpath(*parts[: index + 1]).mkdir(mode=0o700, exist_ok=True)
+    except OSError as error:
+        raise cannot_write(leaf, what, error) from None
+
+
+def cannot_write(path: Path, what: str, error: OSError) -> FileWriteError:
+    reason = error.strerror or type(error).__name__
+    return FileWriteError(
+        f"{path}: cannot write {what}: {reason}; any previous version of it is unchanged"
+    )

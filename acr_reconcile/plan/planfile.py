@@ -79,11 +79,9 @@ def write_plan(
     target = Path(path)
     try:
         text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-        write_private_atomic(target, text.encode("utf-8"))
     except TypeError as error:
         raise ConfigError(f"{target}: plan metadata is not JSON data: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{target}: cannot write the plan file: {error.strerror}") from None
+    write_private_atomic(target, text.encode("utf-8"), "the plan file")
 
 
 def _load_json(target: Path) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from acr_reconcile.files import write_private_atomic
+from acr_reconcile.files import make_private_dirs, write_private_atomic
 
 
 class TrustCache:
@@ -33,13 +33,5 @@ class TrustCache:
     def save(self, role: str, raw: bytes) -> None:
         """Atomic write (0600 files, 0700 directories) of verified bytes."""
         path = self.base / f"{role}.json"
-        self.trust_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for directory in _chain(self.trust_dir, path.parent):
-            directory.mkdir(mode=0o700, exist_ok=True)
-        write_private_atomic(path, raw)
-
-
-def _chain(top: Path, leaf: Path) -> list[Path]:
-    """``top`` and every directory from it down to ``leaf`` (GUNs hold slashes)."""
-    parts = leaf.relative_to(top).parts
-    return [top] + [top.joinpath(*parts[: i + 1]) for i in range(len(parts))]
+        make_private_dirs(self.trust_dir, path.parent, "the trust cache directory")
+        write_private_atomic(path, raw, "the trust cache")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acr_reconcile.errors import SigningKeyError
-from acr_reconcile.files import write_private_atomic
+from acr_reconcile.files import cannot_write, write_private_atomic
 from acr_reconcile.redact import remember
 from acr_reconcile.trust.crypto import PublicKey, SigningKey
 from acr_reconcile.trust.keyfile import KeyFileError, decrypt_key, encrypt_key, parse_pem
@@ -138,12 +138,15 @@ class KeyStore:
         text = encrypt_key(key, passphrase, headers)
         _make_private_dir(self.private_dir)
         path = self.private_dir / f"{key.key_id}.key"
-        write_private_atomic(path, text.encode())
+        write_private_atomic(path, text.encode(), f"the new {role} key")
         self._loaded[key.key_id] = key
         return path
 
 
 def _make_private_dir(path: Path) -> None:
-    for directory in (path.parent, path):
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
+    try:
+        for directory in (path.parent, path):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)
+    except OSError as error:
+        raise cannot_write(path, "the key directory", error) from None

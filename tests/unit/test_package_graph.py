@@ -25,8 +25,8 @@ PACKAGE_INIT = "__init__"  # the unit of ``import acr_reconcile`` (the version)
 
 # Lowest layer first. Peers in one layer are independent of each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # version, the one error hierarchy, private-file writer, bounded HTTP bodies, redaction
-    (PACKAGE_INIT, "errors", "files", "bounded", "redact"),
+    (PACKAGE_INIT, "errors"),  # version, the one error hierarchy
+    ("files", "bounded", "redact"),  # private-file writer, bounded HTTP bodies, redaction
     ("console", "azure", "registry", "spec"),  # output; ARM/Graph clients; token protocol; spec
     ("trust",),  # Notary v1 over the registry token protocol
     ("live",),  # reads Azure and the data plane into LiveState values
