@@ -52,3 +52,29 @@ def cannot_write(path: Path, what: str, error: OSError) -> FileWriteError:
     return FileWriteError(
         f"{path}: cannot write {what}: {reason}; any previous version of it is unchanged"
     )
+
+
+def unsafe_reason(path: Path, what: str) -> str | None:
+    """Why ``path`` (an existing file or directory) cannot be trusted to hold private data,
+    or None: it must be owned by the user running the tool (or root) and writable by no
+    one else, as OpenSSH requires of ``~/.ssh`` and GnuPG of its home. Another local user
+    who can write there could plant a key or a pinned root we would then trust."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"{path}: cannot check {what}: {error.strerror}"
+    me = os.geteuid()
+    if info.st_uid not in (me, 0):
+        return (
+            f"{path}: {what} belongs to uid {info.st_uid}, not to you (uid {me}); "
+            "refusing to use it: another user could have planted its contents"
+        )
+    if info.st_mode & 0o022:
+        mode = oct(info.st_mode & 0o777)[2:]
+        return (
+            f"{path}: {what} is writable by group or others (mode {mode}); "
+            f"refusing to use it: run 'chmod go-w {path}' once you trust what it holds"
+        )
+    return None

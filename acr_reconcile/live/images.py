@@ -108,6 +108,9 @@ class DataPlane:
             repository_passphrase_available=self.passphrases.targets is not None,
             interactive=False,  # passphrases come from the environment, never a prompt
             root_key_problem=self._open_problem(first_root),
+            root_key_warning=_unencrypted(roots[0].path)
+            if roots and not roots[0].encrypted
+            else None,
         )
 
     def _open_problem(self, keys: Sequence[tuple[Path, str]]) -> str | None:
@@ -182,3 +185,11 @@ def tag_state(repository: str, tag: str, manifest: ManifestRef | None, trust: _T
     signed = f"sha256:{target.sha256_hex}"
     state = TagTrust.SIGNED if (signed, target.length) == (digest, size) else TagTrust.STALE
     return LiveTag(repository, tag, digest, size, state, signed, target.length, target.role)
+
+
+def _unencrypted(path: Path) -> str:
+    return (
+        f"the root key {path} is not encrypted: whoever can read the file can sign as the "
+        "root of every repository initialised with it; re-create it with a passphrase "
+        "(DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)"
+    )

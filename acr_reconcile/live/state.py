@@ -126,6 +126,8 @@ class SigningReadiness:
     interactive: bool
     # the first root key does not open with the root passphrase given (why, no secret)
     root_key_problem: str | None = None
+    # the first root key is stored unencrypted (where, and why that matters)
+    root_key_warning: str | None = None
 
 
 @dataclass(frozen=True)

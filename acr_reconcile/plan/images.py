@@ -264,6 +264,8 @@ def check_signing(ctx: DocumentContext) -> None:
             "the root key passphrase (DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE) to initialise "
             + ", ".join(needs_root)
         )
+    if needs_root and readiness.root_key_warning:
+        ctx.warn(ctx.registry_id, readiness.root_key_warning, "images", "root-key-unencrypted")
     unusable: list[str] = []
     if needs_root and readiness.root_key_problem:
         unusable.append(readiness.root_key_problem)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acr_reconcile.errors import SigningKeyError
-from acr_reconcile.files import cannot_write, write_private_atomic
+from acr_reconcile.files import cannot_write, unsafe_reason, write_private_atomic
 from acr_reconcile.redact import remember
 from acr_reconcile.trust.crypto import PublicKey, SigningKey
 from acr_reconcile.trust.keyfile import KeyFileError, decrypt_key, encrypt_key, parse_pem
@@ -71,23 +71,58 @@ class KeyEntry:
     role: str
     gun: str | None
     path: Path
+    encrypted: bool = True
 
 
 class KeyStore:
+    """The keys under ``<trust dir>/private``.
+
+    The trust directory, ``private/`` and every key file must be the user's own and
+    writable by no one else before anything in them is read or written: a key another
+    local user planted would otherwise become the root of every new repository.
+    """
+
     def __init__(self, trust_dir: Path, passphrases: Passphrases) -> None:
+        self.trust_dir = trust_dir
         self.private_dir = trust_dir / "private"
         self.passphrases = passphrases
         self._loaded: dict[str, SigningKey] = {}
 
+    def check_directories(self) -> None:
+        """SigningKeyError unless the trust and key directories are safe (or absent)."""
+        for path, what in (
+            (self.trust_dir, "the trust directory"),
+            (self.private_dir, "the key directory"),
+        ):
+            reason = unsafe_reason(path, what)
+            if reason:
+                raise SigningKeyError(reason)
+
+    def _check_file(self, path: Path) -> None:
+        reason = unsafe_reason(path, "the key file")
+        if reason:
+            raise SigningKeyError(reason)
+
     def entries(self) -> list[KeyEntry]:
         """Every readable key file, from its PEM headers alone (nothing is decrypted)."""
+        self.check_directories()
         found: list[KeyEntry] = []
         for path in sorted(self.private_dir.glob("*.key")):
+            self._check_file(path)
             try:
-                headers = parse_pem(path.read_text()).headers
+                block = parse_pem(path.read_text())
             except (OSError, UnicodeDecodeError, KeyFileError):
                 continue
-            found.append(KeyEntry(path.stem, headers.get("role", ""), headers.get("gun"), path))
+            headers = block.headers
+            found.append(
+                KeyEntry(
+                    path.stem,
+                    headers.get("role", ""),
+                    headers.get("gun"),
+                    path,
+                    encrypted=block.kind != "PRIVATE KEY",
+                )
+            )
         return found
 
     def root_entries(self) -> list[KeyEntry]:
@@ -95,6 +130,7 @@ class KeyStore:
 
     def held(self, keys: Mapping[str, PublicKey], key_ids: Iterable[str]) -> list[tuple[str, Path]]:
         """(key ID as the role lists it, key file) for each listed key we hold locally."""
+        self.check_directories()
         out: list[tuple[str, Path]] = []
         for key_id in key_ids:
             key = keys.get(key_id)
@@ -107,6 +143,8 @@ class KeyStore:
 
     def load(self, path: Path, role: str) -> SigningKey:
         """Open a key file with the passphrase for ``role``; a SigningKeyError says which."""
+        self.check_directories()
+        self._check_file(path)
         cached = self._loaded.get(path.stem)
         if cached is not None:
             return cached
@@ -136,6 +174,7 @@ class KeyStore:
             raise SigningKeyError(f"no passphrase to protect a new {role} key: set {hint}")
         headers = {"role": role} if gun is None else {"role": role, "gun": gun}
         text = encrypt_key(key, passphrase, headers)
+        self.check_directories()
         _make_private_dir(self.private_dir)
         path = self.private_dir / f"{key.key_id}.key"
         write_private_atomic(path, text.encode(), f"the new {role} key")
