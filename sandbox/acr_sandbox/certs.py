@@ -42,12 +42,22 @@ def cert_paths(state_dir: Path) -> CertPaths:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Create the file 0600 from the start, so a key is never briefly world-readable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
+    """Write the file 0600 whatever the umask (a key or secret is never, even briefly,
+    readable by others): through a temporary file created 0600 in the same directory and
+    renamed over ``path``, so an earlier copy with a looser mode is replaced, not reused,
+    and a reader never sees half a file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

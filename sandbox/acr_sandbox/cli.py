@@ -80,8 +80,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "acr-sandbox") -> int:
 def run(args: argparse.Namespace) -> int:
     from acr_sandbox import commands
     from acr_sandbox.process import default_state_dir
+    from acr_sandbox.statedir import secure_state_dir
 
     state_dir = (args.state_dir or default_state_dir()).resolve()
+    if state_dir.exists():  # every action believes what the state dir holds
+        repaired = secure_state_dir(state_dir)
+        if repaired:
+            print(f"note: {repaired}", file=sys.stderr)
     handlers = {
         "up": lambda: commands.up(state_dir, args.port, args.dct),
         "down": lambda: commands.down(state_dir),

@@ -32,6 +32,7 @@ from acr_sandbox.keyvault.plane import plane_of
 from acr_sandbox.requestlog import RequestLog
 from acr_sandbox.settings import DCT_MODES
 from acr_sandbox.state import Store
+from acr_sandbox.statedir import secure_state_dir
 from acr_sandbox.throttle import Throttle
 
 PID_FILE = "daemon.pid"
@@ -54,7 +55,9 @@ def _tls(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    repaired = secure_state_dir(state_dir)
+    if repaired:
+        log.warning("%s", repaired)
     store = Store.load(state_dir)
     if dct:
         store.settings["dct"] = dct

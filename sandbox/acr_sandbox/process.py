@@ -21,6 +21,7 @@ from typing import Any
 
 from acr_sandbox.certs import cert_paths
 from acr_sandbox.errors import SandboxError
+from acr_sandbox.statedir import secure_state_dir
 
 PID_FILE = "sandbox.pid"
 LOG_FILE = "daemon.log"
@@ -105,10 +106,12 @@ def start(
     timeout: float = START_TIMEOUT,
 ) -> int:
     """Start the daemon in the background and wait until it answers; returns its pid."""
+    repaired = secure_state_dir(state_dir)  # before its pid file or keys are believed
+    if repaired:
+        print(f"note: {repaired}", file=sys.stderr)
     existing = running_pid(state_dir)
     if existing:
         return existing
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds keys and secrets
     command = [sys.executable, "-m", DAEMON_MODULE, "--state-dir", str(state_dir)]
     if port:
         command += ["--port", str(port)]

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
 import uuid
@@ -95,10 +94,8 @@ class Store:
                     self._dirty = True
 
     def _write_text(self, text: str) -> None:
-        path = self.state_dir / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        # 0600: the document holds principals' secret hashes and the admin settings
+        write_private(self.state_dir / STATE_FILE, text.encode())
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run_flusher())

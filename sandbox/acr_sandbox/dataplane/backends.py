@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from acr_sandbox.certs import write_private
 from acr_sandbox.dataplane.tokens import ISSUER
 from acr_sandbox.errors import SandboxError
 
@@ -210,7 +211,7 @@ class BackendPair:
             if self.is_started():
                 return
             await self._stop_processes()
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.registry = self._process(REGISTRY_BINARY, "registry.json")
             self.notary = self._process(NOTARY_BINARY, "notary-server.json")
             await self.registry.start()
@@ -231,7 +232,7 @@ class BackendPair:
         else:
             text = notary_config(self._files, port, self._login_server, self._host)
             argv = [_binary(binary), "-config", str(path)]
-        path.write_text(text)
+        write_private(path, text.encode())  # the registry's holds its http.secret
         return BackendProcess(binary, argv, self.root / f"{binary}.log", port)
 
     async def _stop_processes(self) -> None:

@@ -116,7 +116,7 @@ class SandboxDataPlane:
         return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _save_ports(self, ports: dict[str, int]) -> None:
-        self._root.mkdir(parents=True, exist_ok=True)
+        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = self._ports_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(ports, indent=2, sort_keys=True))
         tmp.replace(self._ports_path)
