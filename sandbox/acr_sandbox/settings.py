@@ -24,8 +24,9 @@ _DEFAULTS: dict[str, Any] = {
     },
     "tokenLifetimeSeconds": 3600,
     "enforceRbac": True,  # ARM answers 403 AuthorizationFailed to callers without a role
-    # a new role assignment reaches Key Vault's data plane only after this long
-    "keyVaultRbacDelaySeconds": 60.0,
+    # a new role assignment reaches Key Vault's data plane only after this long (Azure:
+    # "up to 10 minutes"; two minutes keep the walkthrough short yet make a client wait)
+    "keyVaultRbacDelaySeconds": 120.0,
     # Key Vault's published per-vault limits (software keys), per window of 10 s
     "keyVaultThrottle": {
         "enabled": True,
