@@ -63,14 +63,15 @@ def env(state_dir: Path) -> int:
 
 
 def reset(state_dir: Path) -> int:
-    """A fresh start: state, secrets and registry content go. The CA, the token signing key,
-    the admin token and the port stay, so trust bundles and ``env`` lines keep working."""
+    """A fresh start: state, secrets, registry content and key vault contents go. The CA,
+    the token signing key, the admin token and the port stay, so trust bundles and ``env``
+    lines keep working."""
     was_running = process.running_pid(state_dir) is not None
     if was_running:
         process.stop(state_dir)
     port = _kept_port(state_dir)
     dct = _kept_dct(state_dir)
-    for name in ("state.json", "requests.jsonl", "secrets", "dataplane", "faults.json"):
+    for name in ("state.json", "requests.jsonl", "secrets", "dataplane", "keyvault", "faults.json"):
         target = state_dir / name
         if target.is_dir():
             shutil.rmtree(target)
