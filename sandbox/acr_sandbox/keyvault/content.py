@@ -10,7 +10,6 @@ id and so starts empty, as in Azure.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from pathlib import Path
@@ -42,9 +41,7 @@ class VaultContent:
         self._keys: dict[tuple[str, str], crypto.PrivateKey] = {}
 
     def save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        write_private(tmp, json.dumps(self.data, separators=(",", ":")).encode())
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(self.data, separators=(",", ":")).encode())
 
     def item(self, collection: str, name: str) -> Json | None:
         found: Json | None = self.data[collection].get(name.lower())
