@@ -6,12 +6,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the sandbox runs: the real registry and the real notary server/CLI;
-# skopeo is a peer client of the emulator's tests (containers/image, as podman/buildah);
-# glibc's myhostname NSS module resolves *.localhost (the Key Vault data plane's
-# <vault>.vault.localhost hostnames) to loopback.
-SYSTEM_PACKAGES := docker-registry notary skopeo libnss-myhostname
-SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/notary /usr/bin/skopeo
+# Debian packages the sandbox runs: the real registry, the real notary server/signer/CLI
+# and MariaDB (where notary keeps trust data across restarts); skopeo is a peer client of
+# the emulator's tests (containers/image, as podman/buildah); glibc's myhostname NSS
+# module resolves *.localhost (the Key Vault data plane's <vault>.vault.localhost
+# hostnames) to loopback.
+SYSTEM_PACKAGES := docker-registry notary mariadb-server-core mariadb-client-core skopeo \
+	libnss-myhostname
+SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/notary-signer \
+	/usr/bin/notary /usr/sbin/mariadbd /usr/bin/mariadb-install-db /usr/bin/mariadb /usr/bin/skopeo
 # a name only the myhostname module resolves
 LOCALHOST_PROBE := probe.vault.localhost
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -13,6 +13,9 @@ from acr_sandbox.errors import SandboxError
 REQUIRED_BINARIES = {
     "/usr/bin/docker-registry": "docker-registry",
     "/usr/bin/notary-server": "notary",
+    "/usr/bin/notary-signer": "notary",
+    "/usr/sbin/mariadbd": "mariadb-server-core",  # trust data that survives restarts
+    "/usr/bin/mariadb": "mariadb-client-core",
 }
 
 

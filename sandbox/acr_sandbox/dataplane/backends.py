@@ -5,10 +5,10 @@ starts on the registry's first data-plane request, and that request waits for bo
 answer (a cold start never fails it). Both bind 127.0.0.1 on free ports with CA-issued
 TLS, and run token auth whose realm is the loginServer's ``/oauth2/token``.
 
-notary-server keeps trust data in memory: the Debian build ships only the mysql,
-postgres and rethinkdb drivers (no sqlite3), and its local signing service holds the
-server-managed timestamp keys in memory anyway, so trust data lives as long as the
-process. Registry content is on disk under the registry's directory.
+notary-server keeps trust data in MariaDB and its server-held keys in notary-signer
+(see ``truststore``), so it survives restarts; the Docker Hub stand-in's notary-server,
+which holds no trust data, keeps the in-memory defaults. Registry content is on disk
+under the registry's directory.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import json
+import os
 import secrets
 import shutil
 import signal
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,8 +95,16 @@ def registry_config(
     return json.dumps(config, indent=2)  # JSON is YAML, and needs no extra dependency
 
 
-def notary_config(files: BackendFiles, port: int, login_server: str, host: str) -> str:
-    config = {
+def notary_config(
+    files: BackendFiles,
+    port: int,
+    login_server: str,
+    host: str,
+    durable: dict[str, object] | None = None,
+) -> str:
+    """``durable``: the ``storage``/``trust_service`` blocks that keep trust data across
+    restarts (see ``truststore``); without them trust data lives in memory."""
+    config: dict[str, object] = {
         "server": {
             "http_addr": f"{host}:{port}",
             "tls_cert_file": str(files.tls_cert),
@@ -114,17 +124,26 @@ def notary_config(files: BackendFiles, port: int, login_server: str, host: str) 
             },
         },
     }
+    config.update(durable or {})
     return json.dumps(config, indent=2)
 
 
 class BackendProcess:
     """One supervised server process with a health URL."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path, port: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        log_path: Path,
+        port: int,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.port = port
         self._argv = argv
         self._log_path = log_path
+        self._env = env  # added to the daemon's environment (a passphrase: never logged)
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -143,6 +162,7 @@ class BackendProcess:
                 stdout=log,
                 stderr=log,
                 cwd=str(self._log_path.parent),
+                env={**os.environ, **self._env} if self._env else None,
                 preexec_fn=_die_with_parent,
             )
 
@@ -188,8 +208,16 @@ async def wait_listening(
 class BackendPair:
     """docker-registry + notary-server for one registry."""
 
-    def __init__(self, root: Path, files: BackendFiles, login_server: str, host: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        files: BackendFiles,
+        login_server: str,
+        host: str,
+        durable: Callable[[], Awaitable[dict[str, object]]] | None = None,
+    ) -> None:
         self.root = root
+        self._durable = durable  # notary-server's durable storage, set up before each start
         self._files = files
         self._login_server = login_server
         self._host = host
@@ -212,8 +240,9 @@ class BackendPair:
                 return
             await self._stop_processes()
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            durable = await self._durable() if self._durable is not None else None
             self.registry = self._process(REGISTRY_BINARY, "registry.json")
-            self.notary = self._process(NOTARY_BINARY, "notary-server.json")
+            self.notary = self._process(NOTARY_BINARY, "notary-server.json", durable)
             await self.registry.start()
             await self.notary.start()
             try:
@@ -223,14 +252,16 @@ class BackendPair:
                 await self._stop_processes()
                 raise
 
-    def _process(self, binary: str, config_name: str) -> BackendProcess:
+    def _process(
+        self, binary: str, config_name: str, durable: dict[str, object] | None = None
+    ) -> BackendProcess:
         port = free_port(self._host)
         path = self.root / config_name
         if binary == REGISTRY_BINARY:
             text = registry_config(self.root, self._files, port, self._login_server, self._host)
             argv = [_binary(binary), "serve", str(path)]
         else:
-            text = notary_config(self._files, port, self._login_server, self._host)
+            text = notary_config(self._files, port, self._login_server, self._host, durable)
             argv = [_binary(binary), "-config", str(path)]
         write_private(path, text.encode())  # the registry's holds its http.secret
         return BackendProcess(binary, argv, self.root / f"{binary}.log", port)

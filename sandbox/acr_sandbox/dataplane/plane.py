@@ -31,6 +31,7 @@ from acr_sandbox.dataplane.referrers import ReferrersIndex
 from acr_sandbox.dataplane.service import TokenService
 from acr_sandbox.dataplane.storage import RegistryStorage
 from acr_sandbox.dataplane.tokens import TokenSigner
+from acr_sandbox.dataplane.truststore import TrustStore, database_for
 from acr_sandbox.errors import SandboxError
 
 
@@ -64,6 +65,7 @@ class SandboxDataPlane:
         self._session: aiohttp.ClientSession | None = None
         self._hub: BackendPair | None = None  # the Docker Hub stand-in, started on first use
         self._hub_locks: dict[str, asyncio.Lock] = {}
+        self._trust: TrustStore | None = None  # MariaDB + notary-signer, on first use
 
     async def start(self, directory: Directory) -> None:
         self._directory = directory
@@ -84,9 +86,20 @@ class SandboxDataPlane:
             common_name="sandbox token service",
             server=False,
         )
+        client = pki.issue(
+            pki_dir,
+            "trust-signer-client",
+            ca_cert=self._config.ca_cert,
+            ca_key_path=self._config.ca_key,
+            common_name="sandbox notary-server",
+            server=False,
+        )
         roots = pki_dir / "token-roots.pem"
         roots.write_bytes(pki.ca_pem_bytes(self._config.ca_cert))
         self._files = BackendFiles(tls.cert_path, tls.key_path, roots)
+        self._trust = TrustStore(
+            self._root / "trust", self._files, client.cert_path, client.key_path, self._config.host
+        )
         self._signer = TokenSigner(signing.cert_path, signing.key_path)
         self._server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._server_ssl.load_cert_chain(tls.cert_path, tls.key_path)
@@ -104,6 +117,8 @@ class SandboxDataPlane:
         if self._hub is not None:
             await self._hub.stop()
             self._hub = None
+        if self._trust is not None:
+            await self._trust.stop()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -134,7 +149,15 @@ class SandboxDataPlane:
         host = self._config.host
         port = ports.get(key) or _unreserved_port(host, set(ports.values()))
         login_server = f"{host}:{port}"
-        backends = BackendPair(self._registry_root(registry), self._files, login_server, host)
+        trust, database = self._trust, database_for(registry.name)
+        assert trust is not None
+
+        async def durable() -> dict[str, object]:
+            return await trust.notary_settings(database)
+
+        backends = BackendPair(
+            self._registry_root(registry), self._files, login_server, host, durable
+        )
         assert self._client_ssl is not None
         tokens = TokenService(self._directory, self._signer, registry, login_server)
         views = self._views(registry, login_server)
@@ -180,8 +203,11 @@ class SandboxDataPlane:
 
     async def registry_deleted(self, registry: RegistryRecord) -> None:
         key = registry.id.lower()
-        await self._unserve(key)
+        served = await self._unserve(key)
         shutil.rmtree(self._registry_root(registry), ignore_errors=True)
+        if self._trust is not None:
+            login_server = served.login_server if served else registry.login_server
+            await self._trust.drop(database_for(registry.name), f"{login_server}/")
         ports = self._load_ports()
         if ports.pop(key, None) is not None:
             self._save_ports(ports)
@@ -245,6 +271,10 @@ class SandboxDataPlane:
         hub = self._hub.registry if self._hub is not None else None
         hub_detail = f"pid {hub.pid}, 127.0.0.1:{hub.port}" if hub is not None else "on demand"
         parts.append(PartStatus("docker.io stand-in", hub is None or hub.running, hub_detail))
+        if self._trust is not None:
+            trust = self._trust
+            started = trust.signer is not None
+            parts.append(PartStatus("trust store", trust.running() or not started, trust.detail()))
         for served in sorted(self._served.values(), key=lambda s: s.record.name):
             name = served.record.name
             parts.append(PartStatus(f"registry {name} (loginServer)", True, served.login_server))
@@ -257,7 +287,7 @@ class SandboxDataPlane:
                 elif proc.running:
                     detail = f"pid {proc.pid}, 127.0.0.1:{proc.port}"
                     if label == "notary-server":
-                        detail += ", trust data in memory"
+                        detail += ", trust data in mariadb"
                     parts.append(PartStatus(f"registry {name} ({label})", True, detail))
                 else:
                     parts.append(PartStatus(f"registry {name} ({label})", False, "exited"))
