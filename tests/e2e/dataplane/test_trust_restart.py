@@ -35,7 +35,7 @@ def _read(sandbox: SandboxHandle, login_server: str, gun: str, trust_dir: Path) 
     source, credential = _source(sandbox)
     client = TrustClient(
         server_url=f"https://{login_server}",
-        token_source=source,
+        token_source=source.for_registry(login_server),
         verify=sandbox.ca_bundle,
         trust_dir=trust_dir,
     )
