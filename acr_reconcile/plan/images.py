@@ -226,12 +226,14 @@ def _plan_tag(ctx: DocumentContext, index: int, image: ImageSpec, j: int, tag: s
         )
         return
     if ctx.doc.spec.registry.content_trust is not TrustStatus.ENABLED:
+        # validate refuses sign: true without DCT or notation, so this is a notation document.
         if image.sign:
             ctx.error(
                 _image_ref(ctx, image.repository, tag),
-                "signing a tag needs registry.contentTrust: enabled; set sign: false",
+                "Notary Project signatures are not read or made by plan and apply yet; "
+                "write the trust policy with 'acr-reconcile trust-policy' and sign with notation",
                 f"images.{index}.sign",
-                "sign-without-trust",
+                "notation-not-planned",
             )
         return
     _signature(ctx, image, tag, path, imported)

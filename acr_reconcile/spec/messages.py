@@ -26,6 +26,12 @@ from acr_reconcile.spec.models import (
     RoleDefinitionRef,
     SignerSpec,
 )
+from acr_reconcile.spec.notation import (
+    FileKeySpec,
+    KeyVaultKeySpec,
+    NotationSpec,
+    SigningKeySpec,
+)
 
 UNION_TAGS = frozenset({ROLE_NAME_TAG, ROLE_ID_TAG})
 
@@ -39,6 +45,10 @@ _MODEL_AT: dict[str, type[Any]] = {
     "signers.N.roles.N": RoleDefinitionRef,
     "roleAssignments": RoleAssignmentsSpec,
     "images.N": ImageSpec,
+    "notation": NotationSpec,
+    "notation.signingKey": SigningKeySpec,
+    "notation.signingKey.keyVault": KeyVaultKeySpec,
+    "notation.signingKey.file": FileKeySpec,
 }
 
 

@@ -28,8 +28,15 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from acr_reconcile.spec.conflicts import image_conflicts, raise_at, role_conflicts, signer_conflicts
-from acr_reconcile.spec.roles import BUILTIN_ROLES
+from acr_reconcile.spec.conflicts import (
+    Problem,
+    image_conflicts,
+    raise_at,
+    role_conflicts,
+    signer_conflicts,
+)
+from acr_reconcile.spec.notation import NotationSpec
+from acr_reconcile.spec.roles import BUILTIN_ROLES, is_key_vault_role
 from acr_reconcile.spec.rules import (
     DisplayName,
     Guid,
@@ -164,7 +171,7 @@ def _builtin_role(value: str) -> str:
         known = f"did you mean {near[0]}?" if near else f"use one of {', '.join(BUILTIN_ROLES)}"
         raise PydanticCustomError(
             "role_name",
-            f"{value!r} is not a built-in registry role; {known} "
+            f"{value!r} is not a built-in registry or Key Vault role; {known} "
             "(or {roleDefinitionId: GUID} for another role)",
         )
     return value
@@ -268,6 +275,11 @@ class RegistryTrustSpec(_Model):
         default_factory=list,
         description="Tags to keep present and (un)signed; a repository:tag once per settings.",
     )
+    notation: NotationSpec | None = Field(
+        default=None,
+        description="Notary Project (Notation) signatures: signing key, envelope format and "
+        "the trust policy that verifies them.",
+    )
 
     @field_validator("api_version")
     @classmethod
@@ -299,3 +311,36 @@ class RegistryTrustSpec(_Model):
     def _each_tag_once(cls, images: list[ImageSpec]) -> list[ImageSpec]:
         raise_at("RegistryTrustSpec.images", image_conflicts(images))
         return images
+
+    @model_validator(mode="after")
+    def _signing_has_a_kind(self) -> RegistryTrustSpec:
+        raise_at("RegistryTrustSpec", signing_problems(self))
+        return self
+
+
+def signing_problems(spec: RegistryTrustSpec) -> list[Problem]:
+    """What to sign with: ``sign: true`` needs Docker Content Trust or a notation block,
+    and Key Vault roles need a vault to be assigned on."""
+    problems: list[Problem] = []
+    dct = spec.registry.content_trust is TrustStatus.ENABLED
+    if not dct and spec.notation is None:
+        for index, image in enumerate(spec.images):
+            if image.sign:
+                message = (
+                    "sign: true needs a kind of signature: registry.contentTrust: enabled "
+                    "(Docker Content Trust) or a notation block (Notary Project signatures); "
+                    "otherwise set sign: false"
+                )
+                problems.append((("images", index, "sign"), "sign_without_trust", message))
+    key = spec.notation.signing_key if spec.notation is not None else None
+    vault = key is not None and key.key_vault is not None
+    for index, signer in enumerate(spec.signers):
+        for role_index, role in enumerate(signer.roles):
+            if is_key_vault_role(role) and not vault:
+                message = (
+                    "a Key Vault role is assigned on the signing vault; this document has no "
+                    "notation.signingKey.keyVault"
+                )
+                loc = ("signers", index, "roles", role_index)
+                problems.append((loc, "vault_role_without_vault", message))
+    return problems

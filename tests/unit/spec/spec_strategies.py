@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from acr_reconcile.spec.regions import REGIONS
-from acr_reconcile.spec.roles import BUILTIN_ROLES
+from acr_reconcile.spec.roles import BUILTIN_ROLES, KEY_VAULT_ROLES
 from acr_reconcile.spec.rules import IMAGE_TAG_PATTERN, REPOSITORY_PATTERN
 
 guids = st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())
@@ -104,6 +104,46 @@ def registries(draw: st.DrawFn) -> dict[str, Any]:
     return registry
 
 
+vault_names = st.from_regex(r"[a-zA-Z][a-zA-Z0-9]{1,22}[a-zA-Z0-9]", fullmatch=True)
+subjects = st.sampled_from(
+    ["CN=release, O=Contoso, L=Seattle, ST=WA, C=US", "C=DE, ST=Berlin, O=Example, OU=Build"]
+)
+signing_keys = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "keyVault": st.fixed_dictionaries(
+                {"name": vault_names, "certificate": vault_names, "subject": subjects},
+                optional={"resourceGroup": group_names, "validityMonths": st.integers(1, 60)},
+            )
+        }
+    ),
+    st.just({"file": {"key": "dev/signing.key", "certificate": "dev/signing.crt"}}),
+)
+notations = st.fixed_dictionaries(
+    {"signingKey": signing_keys},
+    optional={
+        "signatureFormat": st.sampled_from(["cose", "jws"]),
+        "trustStore": st.lists(st.sampled_from(["certs/a.pem", "certs/b.pem"]), max_size=2),
+        "trustedIdentities": st.sampled_from(
+            [["x509.subject: C=US, ST=WA, O=Contoso"], ["*"], ["x509.subject: C=DE, S=BE, O=X"]]
+        ),
+    },
+)
+
+
+def _consistent_signing(spec: dict[str, Any]) -> dict[str, Any]:
+    """sign: true needs DCT or notation; Key Vault roles need a vault to be assigned on."""
+    notation = spec.get("notation")
+    if spec["registry"]["contentTrust"] == "disabled" and notation is None:
+        for image in spec.get("images", []):
+            image["sign"] = False
+    if notation is None or "keyVault" not in notation["signingKey"]:
+        for signer in spec.get("signers", []):
+            kept = [r for r in signer["roles"] if not (isinstance(r, str) and r in KEY_VAULT_ROLES)]
+            signer["roles"] = kept or ["AcrPush"]
+    return spec
+
+
 specs = st.fixed_dictionaries(
     {
         "apiVersion": st.just("acr-reconcile/v1"),
@@ -118,5 +158,6 @@ specs = st.fixed_dictionaries(
         "signers": signers,
         "roleAssignments": st.fixed_dictionaries({"prune": st.booleans()}),
         "images": images,
+        "notation": notations,
     },
-)
+).map(_consistent_signing)

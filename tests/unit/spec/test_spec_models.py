@@ -37,7 +37,7 @@ def test_role_guids_for_names_and_references() -> None:
     assert role_display_name(RoleDefinitionRef(role_definition_id=PUSH)) == "AcrPush"
     assert builtin_role_name("6CEF56E8-D556-48E5-A04F-B8E64114680F") == "AcrImageSigner"
     assert builtin_role_name("00000000-0000-0000-0000-000000000001") is None
-    assert len(set(BUILTIN_ROLES.values())) == len(BUILTIN_ROLES) == 10
+    assert len(set(BUILTIN_ROLES.values())) == len(BUILTIN_ROLES) == 14
 
 
 def test_principal_key_is_case_insensitive_for_ids() -> None:
