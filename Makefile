@@ -19,7 +19,7 @@ SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/nota
 LOCALHOST_PROBE := probe.vault.localhost
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all venv sysdeps lint format test demo bench fuzz schema lock clean
+.PHONY: all venv sysdeps lint format test demo bench fuzz schema lock clean interop-notation
 
 all: test
 
@@ -76,6 +76,11 @@ bench: sysdeps venv
 fuzz: venv
 	$(BIN)/pip install --quiet atheris
 	$(BIN)/python -m tests.fuzz
+
+# Our Notation verifier on envelopes notation made (notation-go's test data, not in this
+# repository): ACR_RECONCILE_NOTATION_VECTORS=<notation-go checkout> make interop-notation
+interop-notation: venv
+	$(BIN)/python -m benchmarks._notation_interop
 
 schema: venv
 	$(BIN)/acr-reconcile schema > specs/acr-reconcile.schema.json
