@@ -28,7 +28,7 @@ def _digest(data: Any, length: int = 16) -> str:
 
 def desired_fingerprint(doc: SpecDocument) -> str:
     """A short, stable hash of a document's desired state: the value of APPLIED_TAG."""
-    return _digest(doc.spec.model_dump(mode="json", by_alias=True))
+    return _digest(doc.spec.desired_dump())
 
 
 def _registry_observations(key: str, data: LiveRegistryData) -> dict[str, Observation]:

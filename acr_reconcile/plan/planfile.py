@@ -51,7 +51,7 @@ def _document_dump(doc: SpecDocument) -> dict[str, Any]:
 
 def documents_digest(documents: Sequence[SpecDocument]) -> str:
     """A digest of the desired state the plan was made from (content, not file times)."""
-    dumps = [doc.spec.model_dump(mode="json", by_alias=True) for doc in documents]
+    dumps = [doc.spec.desired_dump() for doc in documents]
     canonical = json.dumps(dumps, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -56,6 +56,8 @@ KIND = "RegistryTrust"
 # Names of the union branches of a role; the loader drops them from error paths.
 ROLE_NAME_TAG = "builtin role"
 ROLE_ID_TAG = "role definition"
+# Optional top-level blocks added to v1 after specs were first applied.
+ADDED_LATER = ("notation",)
 
 
 class _Model(BaseModel):
@@ -311,6 +313,16 @@ class RegistryTrustSpec(_Model):
     def _each_tag_once(cls, images: list[ImageSpec]) -> list[ImageSpec]:
         raise_at("RegistryTrustSpec.images", image_conflicts(images))
         return images
+
+    def desired_dump(self) -> dict[str, Any]:
+        """The full desired state as JSON data, for hashes that must stay stable: blocks
+        added to v1 later (``notation``) appear only when written, so a document that does
+        not use them hashes as it did before they existed (applied tags, saved plans)."""
+        dump = self.model_dump(mode="json", by_alias=True)
+        for name in ADDED_LATER:
+            if dump.get(name) is None:
+                dump.pop(name, None)
+        return dump
 
     @model_validator(mode="after")
     def _signing_has_a_kind(self) -> RegistryTrustSpec:
