@@ -20,13 +20,13 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
 
-_COMMANDS = ("validate", "plan", "show", "apply", "export", "schema", "sandbox")
+_COMMANDS = ("validate", "plan", "show", "apply", "export", "schema", "trust-policy", "sandbox")
 
 
 def _command_module(name: str) -> ModuleType:
     import importlib
 
-    return importlib.import_module(f"acr_reconcile.commands.{name}")
+    return importlib.import_module(f"acr_reconcile.commands.{name.replace('-', '_')}")
 
 
 class _Parser(argparse.ArgumentParser):

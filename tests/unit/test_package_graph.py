@@ -27,6 +27,7 @@ PACKAGE_INIT = "__init__"  # the unit of ``import acr_reconcile`` (the version)
 LAYERS: tuple[tuple[str, ...], ...] = (
     (PACKAGE_INIT, "errors"),  # version, the one error hierarchy
     ("files", "bounded", "redact"),  # private-file writer, bounded HTTP bodies, redaction
+    ("notation",),  # Notary Project signatures: pure envelopes, verification, trust policy
     ("console", "azure", "registry", "spec"),  # output; ARM/Graph clients; token protocol; spec
     ("trust",),  # Notary v1 over the registry token protocol
     ("live",),  # reads Azure and the data plane into LiveState values
