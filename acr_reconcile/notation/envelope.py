@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from acr_reconcile import __version__
 from acr_reconcile.notation.algorithms import Algorithm
 from acr_reconcile.notation.payload import Descriptor
 from acr_reconcile.notation.signer import Signer
@@ -60,7 +61,7 @@ class SignRequest:
     signer: Signer
     signing_time: datetime
     expiry: datetime | None = None
-    signing_agent: str = "acr-reconcile"
+    signing_agent: str = f"acr-reconcile/{__version__}"
 
 
 @dataclass(frozen=True)
