@@ -8,6 +8,7 @@ its data action by RBAC or by the vault's access policies.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import socket
@@ -165,7 +166,8 @@ class KeyVaultPlane:
                 call = self._admit(request)
                 vault_name = call.name
                 request[CALL_KEY] = call
-                response = await handler(request)
+                injected = await self._fault(request)
+                response = injected if injected is not None else await handler(request)
             except KeyVaultError as error:
                 response = error.response()
             except web.HTTPException as error:
@@ -190,6 +192,30 @@ class KeyVaultPlane:
                     "durationMs": round((time.perf_counter() - started) * 1000, 3),
                 }
             )
+
+    async def _fault(self, request: web.Request) -> web.StreamResponse | None:
+        """The ``data``-plane fault rules, on authenticated requests (the challenge round
+        trip stays intact): latency, a dropped connection, or 429/500/503 in Key Vault's
+        envelope."""
+        fault = self.sandbox.faults.data_plane_fault(request.method, request.path)
+        if fault is None:
+            return None
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.reset:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
+        if fault.status:
+            code = {429: "Throttled", 500: "InternalServerError", 503: "ServiceUnavailable"}
+            headers = {"Retry-After": str(fault.retry_after)} if fault.status != 500 else {}
+            return KeyVaultError(
+                fault.status,
+                code.get(fault.status, "Error"),
+                f"The request failed with {fault.status} (injected by the sandbox).",
+                headers=headers,
+            ).response()
+        return None
 
     def _admit(self, request: web.Request) -> Call:
         data = self.sandbox.store.data

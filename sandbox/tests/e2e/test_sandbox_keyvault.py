@@ -497,3 +497,21 @@ def _rsa_der(n: bytes, e: bytes) -> bytes:
     return numbers.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def test_data_plane_fault_rules_reach_the_vault_and_the_sdk_retries(
+    sandbox: SandboxHandle, vault: Vault
+) -> None:
+    key = vault.keys().create_ec_key("flaky", curve="P-256")
+    sandbox.clear_requests()
+    sandbox.set_faults(
+        [{"plane": "data", "method": "POST", "path": "/sign$", "status": 503, "count": 1}]
+    )
+    try:
+        digest = hashlib.sha256(b"retry").digest()
+        signed = vault.crypto(str(key.id)).sign(SignatureAlgorithm.es256, digest)
+    finally:
+        sandbox.clear_faults()
+    assert len(signed.signature) == 64
+    signs = [e["status"] for e in sandbox.requests(data_plane=True) if e["path"].endswith("/sign")]
+    assert signs == [503, 200]
