@@ -239,6 +239,36 @@ def _plan_tag(ctx: DocumentContext, index: int, image: ImageSpec, j: int, tag: s
     _signature(ctx, image, tag, path, imported)
 
 
+def _shared_digests(ctx: DocumentContext) -> None:
+    """Notation signs digests, not tags: a signature for the manifest of a ``sign: true``
+    tag also signs every other tag on that manifest, so a ``sign: false`` tag there can
+    never stay unsigned. The digest is the registry's, or the pin of a tag to import."""
+    needed: dict[tuple[str, str], str] = {}
+    unsigned: list[tuple[str, str, str, int]] = []
+    for index, image in enumerate(ctx.doc.spec.images):
+        for tag in image.tags:
+            live = _live_tag(ctx, image.repository, tag)
+            digest = live.digest if live is not None else image.digest
+            if digest is None:
+                continue
+            if image.sign:
+                needed.setdefault((image.repository, digest), tag)
+            else:
+                unsigned.append((image.repository, tag, digest, index))
+    for repository, tag, digest, index in unsigned:
+        signed_tag = needed.get((repository, digest))
+        if signed_tag is None:
+            continue
+        ctx.error(
+            _image_ref(ctx, repository, tag),
+            f"points to {digest}, the manifest {repository}:{signed_tag} must have signed; "
+            "Notary Project signatures are made for digests, so this tag would be signed "
+            "too: set sign: true, or point the tag at another manifest",
+            f"images.{index}.sign",
+            "notation-digest-shared",
+        )
+
+
 def plan_images(ctx: DocumentContext) -> None:
     for index, image in enumerate(ctx.doc.spec.images):
         repo = _repository(ctx, image.repository)
@@ -246,6 +276,8 @@ def plan_images(ctx: DocumentContext) -> None:
             ctx.warn(repo.gun if repo else image.repository, warning, f"images.{index}", "trust")
         for j, tag in enumerate(image.tags):
             _plan_tag(ctx, index, image, j, tag)
+    if ctx.doc.spec.notation is not None:
+        _shared_digests(ctx)
 
 
 def check_signing(ctx: DocumentContext) -> None:
