@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from acr_reconcile.apply.executor import ActionResult, ApplyResult, Status
+from acr_reconcile.plan.folding import folded_addresses
 from acr_reconcile.plan.model import Action, Change, Plan
 
 _VERB = {Action.CREATE: "added", Action.UPDATE: "changed", Action.DELETE: "destroyed"}
@@ -50,10 +51,14 @@ class Outcome:
 
 
 def outcome(plan: Plan, result: ApplyResult) -> Outcome:
-    """Per change of the plan: added/changed/destroyed when done, else failed or skipped."""
+    """Per change of the plan, as the plan counted it (``codec.counts``): added, changed
+    or destroyed when done, else failed or skipped."""
     tally = {"added": 0, "changed": 0, "destroyed": 0, "failed": 0, "skipped": 0}
+    with_registry = folded_addresses(plan.changes)  # counted with the registry it completes
     for change in plan.pending:
         status = result.status_of(change.address)
+        if status is Status.DONE and change.address in with_registry:
+            continue
         if status is Status.DONE:
             tally[_VERB[change.action]] += 1
         elif status is Status.FAILED:

@@ -66,7 +66,14 @@ def _merge(contexts: Sequence[DocumentContext]) -> tuple[list[Change], list[Diag
     return merged, diagnostics
 
 
-def _summary(ctx: DocumentContext) -> TargetSummary:
+def _owned(contexts: Sequence[DocumentContext], ctx: DocumentContext) -> set[str]:
+    earlier = {c.address for other in contexts[: contexts.index(ctx)] for c in other.changes}
+    return {c.address for c in ctx.changes} - earlier
+
+
+def _summary(ctx: DocumentContext, owned: set[str]) -> TargetSummary:
+    """``owned``: the addresses this document declared first; a resource group documents
+    share is counted in the first one's row only, so the rows add up to the plan."""
     spec = ctx.doc.spec
     pending = [c for c in ctx.changes if c.is_change]
     if any(d.severity == "error" for d in ctx.diagnostics):
@@ -81,7 +88,7 @@ def _summary(ctx: DocumentContext) -> TargetSummary:
         registry=spec.registry.name,
         source=str(ctx.doc.location("")),
         status=status,
-        changes=len(pending),
+        changes=sum(1 for c in pending if c.address in owned),
     )
 
 
@@ -94,7 +101,7 @@ def plan(documents: Sequence[SpecDocument], live: LiveState, rules: PlatformRule
     return Plan(
         changes=tuple(ordered),
         diagnostics=tuple(diagnostics),
-        targets=tuple(_summary(ctx) for ctx in contexts),
+        targets=tuple(_summary(ctx, _owned(contexts, ctx)) for ctx in contexts),
         fingerprints=fingerprints_of(observed),
         destroys_trust=any(c.is_change and c.destroys_trust for c in ordered),
         observed=observed,

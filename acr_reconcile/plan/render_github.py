@@ -9,11 +9,15 @@ Escaping follows the workflow-command rules (``%``, CR, LF in messages; also ``:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from acr_reconcile.errors import Diagnostic
+from acr_reconcile.plan.folding import folded
 from acr_reconcile.plan.model import Change, Plan, Reason
+from acr_reconcile.plan.render_text import shown_diff
 
 _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)(?::\s*(?P<path>.*))?$")
 
@@ -39,9 +43,28 @@ def _command(kind: str, message: str, location: str | None, title: str) -> str:
     return f"::{kind} {','.join(props)}::{_escape_data(message)}"
 
 
-def _change_lines(change: Change) -> Iterator[str]:
+def _yaml(value: Any) -> str:
+    """A value as the spec author writes it (JSON is YAML): true, null, "text", never a
+    Python repr (True, None, 'text')."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _detail(change: Change, trust: Change | None) -> str:
+    parts = []
+    for d in shown_diff(change, trust):
+        if d.before is None:
+            after = "(known after apply)" if d.after is None else _yaml(d.after)
+            parts.append(f"{d.path} = {after}")
+        elif d.after is None:
+            parts.append(f"{d.path} = {_yaml(d.before)} (removed)")
+        else:
+            parts.append(f"{d.path}: {_yaml(d.before)} → {_yaml(d.after)}")
+    return "; ".join(parts)
+
+
+def _change_lines(change: Change, trust: Change | None = None) -> Iterator[str]:
     kind = "warning" if change.reason is Reason.DRIFT else "notice"
-    detail = "; ".join(f"{d.path}: {d.before!r} → {d.after!r}" for d in change.diff)
+    detail = _detail(change, trust)
     message = f"{change.action.glyph} {change.summary} [{change.reason.value}]"
     if detail:
         message += f"\n{detail}"
@@ -57,10 +80,13 @@ def _diagnostic_line(diagnostic: Diagnostic) -> str:
 def render_github(plan: Plan) -> str:
     """The plan as workflow commands, one per line, ending with a plain summary line."""
     lines = [_diagnostic_line(d) for d in plan.diagnostics]
-    for change in plan.pending:
-        lines.extend(_change_lines(change))
-    pending = len(plan.pending)
-    drift = sum(1 for c in plan.pending if c.reason is Reason.DRIFT)
+    trust = folded(plan.changes)
+    hidden = {c.address for c in trust.values()}
+    shown = [c for c in plan.pending if c.address not in hidden]
+    for change in shown:
+        lines.extend(_change_lines(change, trust.get(change.address)))
+    pending = len(shown)
+    drift = sum(1 for c in shown if c.reason is Reason.DRIFT)
     if plan.errors:
         lines.append(f"acr-reconcile: {len(plan.errors)} error(s); nothing can be applied")
     elif pending:

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from acr_reconcile.errors import Diagnostic
-from acr_reconcile.plan.codec import counts
+from acr_reconcile.plan.folding import folded, shown_counts
 from acr_reconcile.plan.grouping import SHOWN, group_diagnostics
 from acr_reconcile.plan.model import Action, Change, Plan, TargetSummary
 from acr_reconcile.plan.names import target_key
+from acr_reconcile.plan.render_text import shown_diff
 
 COMMENT_LIMIT = 60_000  # GitHub's limit is 65,536 characters; keep a margin for wrappers
 _DIFF_GLYPH = {Action.CREATE: "+", Action.UPDATE: "!", Action.DELETE: "-", Action.NOOP: " "}
@@ -30,7 +31,7 @@ def _value(value: Any) -> str:
 
 
 def _verdict(plan: Plan) -> str:
-    n = counts(plan)
+    n = shown_counts(plan)
     if plan.errors:
         return f"**Plan has {len(plan.errors)} error(s); nothing can be applied.**"
     if not plan.has_changes:
@@ -51,14 +52,15 @@ def _diagnostics(diagnostics: Iterable[Diagnostic]) -> list[str]:
     return lines
 
 
-def _change_block(change: Change) -> list[str]:
+def _change_block(change: Change, trust: Change | None = None) -> list[str]:
     glyph = _DIFF_GLYPH[change.action]
     lines = [f"{glyph} {change.summary}  [{change.reason.value}]"]
     if change.destroys_trust:
         lines.append("-     deletes every signature in the registry, for good")
-    for d in change.diff:
+    for d in shown_diff(change, trust):
         if d.before is None:
-            lines.append(f"+     {d.path} = {_value(d.after)}")
+            shown = "(known after apply)" if d.after is None else _value(d.after)
+            lines.append(f"+     {d.path} = {shown}")
         elif d.after is None:
             lines.append(f"-     {d.path} = {_value(d.before)}")
         else:
@@ -67,11 +69,14 @@ def _change_block(change: Change) -> list[str]:
 
 
 def _section(target: TargetSummary, changes: list[Change]) -> list[str]:
+    trust = folded(changes)
+    hidden = {c.address for c in trust.values()}
+    shown = [c for c in changes if c.address not in hidden]
     title = f"<b>{target.registry}</b> ({target.resource_group}): {target.status}"
-    lines = ["<details>", f"<summary>{title}, {len(changes)} change(s)</summary>", ""]
+    lines = ["<details>", f"<summary>{title}, {len(shown)} change(s)</summary>", ""]
     lines.append("```diff")
-    for change in changes:
-        lines.extend(_change_block(change))
+    for change in shown:
+        lines.extend(_change_block(change, trust.get(change.address)))
     lines += ["```", "", "</details>", ""]
     return lines
 
@@ -82,10 +87,9 @@ def _table(plan: Plan) -> list[str]:
         "| --- | --- | --- | --- | ---: | ---: | ---: |",
     ]
     for t in plan.targets:
-        mine = [c for c in plan.pending if c.target == target_key(t.subscription_id, t.registry)]
-        actions = [c.action for c in mine]
+        n = shown_counts(plan, target_key(t.subscription_id, t.registry))
         row = [t.registry, t.resource_group, t.subscription_id, t.status]
-        row += [str(actions.count(a)) for a in (Action.CREATE, Action.UPDATE, Action.DELETE)]
+        row += [str(n[k]) for k in ("add", "change", "destroy")]
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return lines
 

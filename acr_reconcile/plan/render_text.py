@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from acr_reconcile.errors import Diagnostic
-from acr_reconcile.plan.codec import counts
+from acr_reconcile.plan.folding import folded, shown_counts
 from acr_reconcile.plan.grouping import SHOWN, group_diagnostics
-from acr_reconcile.plan.model import Action, Change, Plan, Reason, TargetSummary
+from acr_reconcile.plan.model import Action, AttributeChange, Change, Plan, Reason, TargetSummary
 from acr_reconcile.plan.names import target_key
 
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: "dim"}
@@ -33,10 +33,28 @@ def _value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _attribute_lines(change: Change) -> Iterable[Text]:
-    for d in change.diff:
+def shown_diff(change: Change, trust: Change | None = None) -> list[AttributeChange]:
+    """The attribute lines worth reading: on a create, nothing for what the spec leaves
+    unset (an empty ``tags`` mapping); the folded trust policy as ``contentTrust``."""
+    diff = [
+        d
+        for d in change.diff
+        if not (change.action is Action.CREATE and d.before is None and d.after in ({}, []))
+    ]
+    if trust is not None and trust.after is not None:
+        diff.append(AttributeChange("contentTrust", None, trust.after.get("status")))
+    return sorted(diff, key=lambda d: d.path)
+
+
+def _created_value(value: Any) -> str:
+    return "(known after apply)" if value is None else _value(value)
+
+
+def _attribute_lines(change: Change, trust: Change | None = None) -> Iterable[Text]:
+    for d in shown_diff(change, trust):
         if change.action is Action.CREATE or d.before is None:
-            yield Text.assemble("        ", ("+ ", "green"), f"{d.path} = {_value(d.after)}")
+            line = f"{d.path} = {_created_value(d.after)}"
+            yield Text.assemble("        ", ("+ ", "green"), line)
         elif change.action is Action.DELETE or d.after is None:
             yield Text.assemble("        ", ("- ", "red"), f"{d.path} = {_value(d.before)}")
         else:
@@ -44,7 +62,7 @@ def _attribute_lines(change: Change) -> Iterable[Text]:
             yield Text.assemble("        ", ("~ ", "yellow"), line)
 
 
-def _change_lines(change: Change) -> Iterable[Text]:
+def _change_lines(change: Change, trust: Change | None = None) -> Iterable[Text]:
     glyph = change.action.glyph if change.is_change else "="
     style = _STYLE[change.action]
     yield Text.assemble(
@@ -52,7 +70,7 @@ def _change_lines(change: Change) -> Iterable[Text]:
     )
     if change.destroys_trust and change.is_change:
         yield Text("        ! deletes every signature in the registry, for good", style="bold red")
-    yield from _attribute_lines(change)
+    yield from _attribute_lines(change, trust)
 
 
 def _visible(change: Change, show_unchanged: bool) -> bool:
@@ -61,8 +79,10 @@ def _visible(change: Change, show_unchanged: bool) -> bool:
 
 def _target_lines(plan: Plan, show_unchanged: bool) -> Iterable[Text]:
     by_target: dict[str, list[Change]] = {}
+    trust = folded(plan.changes)
+    hidden = {c.address for c in trust.values()}
     for change in plan.changes:
-        if _visible(change, show_unchanged):
+        if _visible(change, show_unchanged) and change.address not in hidden:
             by_target.setdefault(change.target, []).append(change)
     titles = {target_key(t.subscription_id, t.registry): t for t in plan.targets}
     for key, changes in by_target.items():
@@ -70,7 +90,7 @@ def _target_lines(plan: Plan, show_unchanged: bool) -> Iterable[Text]:
         title = f"{target.registry} ({target.resource_group}, {target.source})" if target else key
         yield Text(f"# {title}", style="bold")
         for change in changes:
-            yield from _change_lines(change)
+            yield from _change_lines(change, trust.get(change.address))
         yield Text("")
 
 
@@ -87,7 +107,7 @@ def _diagnostic_lines(diagnostics: Iterable[Diagnostic]) -> Iterable[Text]:
 
 
 def _closing_lines(plan: Plan) -> Iterable[Text]:
-    n = counts(plan)
+    n = shown_counts(plan)
     if plan.errors:
         yield Text(f"Plan has {len(plan.errors)} error(s); nothing can be applied.", "bold red")
     if plan.has_changes:
@@ -105,15 +125,21 @@ def _closing_lines(plan: Plan) -> Iterable[Text]:
         )
 
 
-def summary_table(targets: Iterable[TargetSummary], *, color: bool = False) -> Table:
-    """One row per registry: the fleet at a glance (ASCII lines in logs)."""
+def summary_table(
+    targets: Iterable[TargetSummary], *, color: bool = False, plan: Plan | None = None
+) -> Table:
+    """One row per registry: the fleet at a glance (ASCII lines in logs). With ``plan``,
+    the changes column counts as the plan's closing line does (plan/folding.py)."""
     table = Table(title="Summary", title_justify="left", box=box.HEAVY_HEAD if color else box.ASCII)
     for column in ("registry", "resource group", "subscription", "status", "changes", "spec"):
         table.add_column(column, justify="right" if column == "changes" else "left")
     style = {"in-sync": "green", "drift": "yellow", "pending": "cyan", "error": "red"}
     for t in targets:
         status = Text(t.status, style=style.get(t.status, ""))
-        row = (t.registry, t.resource_group, t.subscription_id, status, str(t.changes), t.source)
+        changes = t.changes
+        if plan is not None:
+            changes = sum(shown_counts(plan, target_key(t.subscription_id, t.registry)).values())
+        row = (t.registry, t.resource_group, t.subscription_id, status, str(changes), t.source)
         table.add_row(*row)
     return table
 
@@ -147,5 +173,5 @@ def render_text(plan: Plan, *, color: bool = False, show_unchanged: bool = False
         out.write("".join(f"{t.plain}\n" for t in lines))
     if len(plan.targets) > 1:
         console.print()
-        console.print(summary_table(plan.targets, color=color))
+        console.print(summary_table(plan.targets, color=color, plan=plan))
     return out.getvalue()

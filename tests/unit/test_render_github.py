@@ -26,7 +26,8 @@ def test_drift_is_a_warning_on_the_spec_line() -> None:
     plan = Plan(changes=(_change(Reason.DRIFT, "specs/a.yaml:7:22: registry.adminUserEnabled"),))
     first = render_github(plan).splitlines()[0]
     assert first.startswith("::warning file=specs/a.yaml,line=7,col=22,title=")
-    assert "adminUserEnabled: True → False" in first
+    assert "adminUserEnabled: true → false" in first  # YAML, not Python reprs
+    assert "True" not in first and "None" not in first
     assert "[drift]" in first
 
 

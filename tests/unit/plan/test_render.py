@@ -20,7 +20,7 @@ from plan_fixtures import (
 )
 
 from acr_reconcile.plan.codec import plan_from_dict, plan_to_dict
-from acr_reconcile.plan.model import Plan
+from acr_reconcile.plan.model import Kind, Plan
 from acr_reconcile.plan.planner import plan
 from acr_reconcile.plan.render import render_json, render_markdown, render_text
 
@@ -52,11 +52,15 @@ def test_text_of_a_new_walkthrough_reads_like_terraform() -> None:
     lines = text.splitlines()
     assert "  + resource group resourcegroupdavid (westeurope)  [missing]" in lines
     assert "  + registry registrydavid (Premium)  [missing]" in lines
-    assert '        ~ status: "disabled" → "enabled"' in lines
+    # the trust policy of a registry being created reads as one of its attributes
+    assert '        + contentTrust = "enabled"' in lines
+    assert not any("content trust on registrydavid" in line for line in lines)
     assert '        + sku = "Premium"' in lines
+    assert not any("tags = {}" in line for line in lines)  # the spec leaves tags unset
     assert any(line.startswith("  + import hello-world:signed from docker.io") for line in lines)
     assert "  + sign hello-world:signed (absent, digest known after import)  [missing]" in lines
-    assert lines[-1] == "Plan: 6 to add, 1 to change, 0 to destroy."
+    assert "        + digest = (known after apply)" in lines
+    assert lines[-1] == "Plan: 6 to add, 0 to change, 0 to destroy."
     assert ANSI not in text
 
 
@@ -160,7 +164,7 @@ def test_json_schema_rejects_what_the_contract_forbids() -> None:
 def test_markdown_for_a_pull_request() -> None:
     text = render_markdown(_fleet_plan())
     assert text.startswith("### acr-reconcile plan\n")
-    assert "**Plan: 3 to add, 2 to change, 0 to destroy.**" in text
+    assert "**Plan: 3 to add, 1 to change, 0 to destroy.**" in text  # trust: with the registry
     assert text.count("<details>") == 2
     assert (
         "<summary><b>registrydavid</b> (resourcegroupdavid): drift, 1 change(s)</summary>" in text
@@ -193,3 +197,21 @@ def test_markdown_stays_within_a_comment_and_says_what_it_left_out() -> None:
     assert small.count("<details>") == 1
     assert "_Details of 1 more registries are left out to fit a comment" in small
     assert "| registryalpha |" in small and "| registrydavid |" in small
+
+
+def test_a_fleet_counts_a_shared_resource_group_once() -> None:
+    """Two new registries in one new resource group: the rows add up to the plan line."""
+    result = plan(documents(WALKTHROUGH + "---\n" + SECOND), empty_live(), LEGACY)
+    groups = [c for c in result.pending if c.kind is Kind.RESOURCE_GROUP]
+    assert len(groups) == 1  # one resource group, declared by both documents
+    assert sum(t.changes for t in result.targets) == len(result.pending)
+    text = render_text(result)
+    closing = next(line for line in text.splitlines() if line.startswith("Plan: "))
+    numbers = [int(word) for word in closing.split() if word.isdigit()]
+    table = text[text.index("Summary") :]
+    rows = [line for line in table.splitlines() if "registry" in line and "|" in line][1:]
+    shown = [int(cell.strip()) for row in rows for cell in row.split("|")[5:6]]
+    assert sum(shown) == sum(numbers), text
+    markdown = render_markdown(result)
+    cells = [line.split("|") for line in markdown.splitlines() if line.startswith("| registry")]
+    assert sum(int(c[5]) + int(c[6]) + int(c[7]) for c in cells) == sum(numbers)
