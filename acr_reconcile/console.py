@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import suppress
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,21 @@ def _console(*, stderr: bool) -> Console:
         force_terminal=colour or None,
         emoji=False,
     )
+
+
+def terminal_width(stream: object) -> int | None:
+    """Columns of the terminal ``stream`` writes to (``COLUMNS`` wins, as for every
+    tool), or None for a pipe or file: logs are not wrapped, so they stay greppable."""
+    import shutil
+
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    if "COLUMNS" not in os.environ:
+        with suppress(AttributeError, OSError, ValueError):
+            columns = os.get_terminal_size(stream.fileno()).columns  # type: ignore[attr-defined]
+    return columns if columns >= 20 else 80
 
 
 @cache

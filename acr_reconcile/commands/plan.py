@@ -119,8 +119,31 @@ def render(plan: Plan, output: str, note: str | None = None) -> str:
         return renderers.render_json(plan)
     if output == "markdown":
         return renderers.render_markdown(plan)
-    text = renderers.render_text(plan, color=_colour())
+    import sys
+
+    from acr_reconcile.console import terminal_width
+
+    width = terminal_width(sys.stdout)
+    text = renderers.render_text(plan, color=_colour(), diagnostics=False, width=width)
     return f"note: {note}\n\n{text}" if note else text
+
+
+def show_diagnostics(plan: Plan, output: str) -> None:
+    """Beside a text plan, the findings go to stderr (FILE:LINE first, the spec line
+    under it); the machine formats carry them inside."""
+    if output != "text" or not plan.diagnostics:
+        return
+    import sys
+
+    from acr_reconcile.console import terminal_width
+    from acr_reconcile.plan.render_diagnostics import file_lines, render_diagnostics
+
+    text = render_diagnostics(
+        plan.diagnostics, source=file_lines(), width=terminal_width(sys.stderr)
+    )
+    sys.stdout.flush()  # the plan first, when both streams go to one terminal
+    sys.stderr.write("\n" + text)
+    sys.stderr.flush()
 
 
 def _colour() -> bool:
@@ -135,6 +158,7 @@ def show(plan: Plan, output: str, note: str | None) -> None:
 
     sys.stdout.write(render(plan, output, note).rstrip("\n") + "\n")
     sys.stdout.flush()
+    show_diagnostics(plan, output)
 
 
 def check_flags(args: argparse.Namespace) -> None:

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from acr_reconcile.commands.plan import render
+    from acr_reconcile.commands.plan import render, show_diagnostics
     from acr_reconcile.errors import ConfigError
     from acr_reconcile.plan.planfile import is_plan_file, read_plan
 
@@ -51,4 +51,5 @@ def run(args: argparse.Namespace) -> int:
         text = header + text
     sys.stdout.write(text)
     sys.stdout.flush()
+    show_diagnostics(saved.plan, args.output)
     return 0

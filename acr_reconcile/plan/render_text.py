@@ -125,29 +125,47 @@ def _closing_lines(plan: Plan) -> Iterable[Text]:
         )
 
 
+def _file_line(source: str) -> str:
+    """``FILE:LINE`` of a document (its column is always 1): room for the names."""
+    head, _, column = source.rpartition(":")
+    return head if column == "1" and head.rpartition(":")[2].isdigit() else source
+
+
 def summary_table(
     targets: Iterable[TargetSummary], *, color: bool = False, plan: Plan | None = None
 ) -> Table:
     """One row per registry: the fleet at a glance (ASCII lines in logs). With ``plan``,
-    the changes column counts as the plan's closing line does (plan/folding.py)."""
-    table = Table(title="Summary", title_justify="left", box=box.HEAVY_HEAD if color else box.ASCII)
-    for column in ("registry", "resource group", "subscription", "status", "changes", "spec"):
-        table.add_column(column, justify="right" if column == "changes" else "left")
+    the changes column counts as the plan's closing line does (plan/folding.py). The
+    subscription column appears when the fleet spans several (an 80-column terminal has
+    no room for a GUID that says nothing); cells fold, never truncate."""
+    rows = list(targets)
+    several = len({t.subscription_id.lower() for t in rows}) > 1
+    table = Table(
+        title="Summary",
+        title_justify="left",
+        box=box.HEAVY_HEAD if color else box.ASCII,
+        show_edge=False,  # 4 columns back: the names fit 80 columns unfolded
+    )
+    columns = ["registry", "resource group", *(["subscription"] if several else [])]
+    for column in [*columns, "status", "changes", "spec"]:
+        table.add_column(
+            column, justify="right" if column == "changes" else "left", overflow="fold"
+        )
     style = {"in-sync": "green", "drift": "yellow", "pending": "cyan", "error": "red"}
-    for t in targets:
+    for t in rows:
         status = Text(t.status, style=style.get(t.status, ""))
         changes = t.changes
         if plan is not None:
             changes = sum(shown_counts(plan, target_key(t.subscription_id, t.registry)).values())
-        row = (t.registry, t.resource_group, t.subscription_id, status, str(changes), t.source)
-        table.add_row(*row)
+        where = [t.registry, t.resource_group, *([t.subscription_id] if several else [])]
+        table.add_row(*where, status, str(changes), _file_line(t.source))
     return table
 
 
-def _console(out: io.StringIO, color: bool) -> Console:
+def _console(out: io.StringIO, color: bool, width: int) -> Console:
     return Console(
         file=out,
-        width=_WIDTH,
+        width=width,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
@@ -157,15 +175,25 @@ def _console(out: io.StringIO, color: bool) -> Console:
     )
 
 
-def render_text(plan: Plan, *, color: bool = False, show_unchanged: bool = False) -> str:
-    """The whole plan as text; ANSI colours only when ``color`` is true."""
+def render_text(
+    plan: Plan,
+    *,
+    color: bool = False,
+    show_unchanged: bool = False,
+    diagnostics: bool = True,
+    width: int | None = None,
+) -> str:
+    """The whole plan as text; ANSI colours only when ``color`` is true. The CLI passes
+    ``diagnostics=False`` and prints them on stderr (render_diagnostics.py), and the
+    terminal's ``width`` so the fleet table fits it (120 columns in logs)."""
     lines = list(_target_lines(plan, show_unchanged))
-    lines += _diagnostic_lines(plan.diagnostics)
-    if plan.diagnostics:
-        lines.append(Text(""))
+    if diagnostics:
+        lines += _diagnostic_lines(plan.diagnostics)
+        if plan.diagnostics:
+            lines.append(Text(""))
     lines += _closing_lines(plan)
     out = io.StringIO()
-    console = _console(out, color)
+    console = _console(out, color, width or _WIDTH)
     # the body in one go: per-line printing through rich is most of the cost on a large fleet
     if color:
         console.print(Text("\n").join(lines))

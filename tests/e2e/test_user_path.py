@@ -84,7 +84,7 @@ def test_read_only_jobs_plan_a_signature_change_without_signing_material_and_app
     saved = tmp_path / "plan.json"
     planned = converged("plan", walkthrough.spec, "--detailed-exitcode", "--out", saved)
     assert planned.code == 2, planned.text
-    assert "Warning: signing is planned and this run lacks" in planned.out
+    assert ": warning: signing is planned and this run lacks" in planned.err
     assert f"Saved the plan to: {saved}" in planned.out
     assert f"acr-reconcile apply {saved}" in planned.out
     assert writes(sandbox.requests()) == []

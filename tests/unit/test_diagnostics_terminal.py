@@ -1,0 +1,113 @@
+"""Findings as a terminal user reads them: FILE:LINE first with the spec line under it,
+the resource after; a fleet's shared warning said once ("and 12 more registries"); the
+plan, the table and the findings fit the terminal, 80 columns included (through a pty)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from acr_reconcile.errors import Diagnostic
+from acr_reconcile.plan.planfile import write_plan
+from acr_reconcile.plan.planner import plan
+from acr_reconcile.plan.render_diagnostics import file_lines, render_diagnostics
+from acr_reconcile.spec.loader import load_text
+from tests.support.terminal import ANSI, run_on_terminal
+from tests.unit.plan.plan_fixtures import LEGACY, SUB, WALKTHROUGH, empty_live
+
+RID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/"
+
+
+def _warning(file: str, name: str, line: int = 8) -> Diagnostic:
+    return Diagnostic(
+        "warning",
+        RID + name,
+        "Azure removes Docker Content Trust on 2028-03-31 (in 800 days); plan the move",
+        f"{file}:{line}:17: registry.contentTrust",
+        {"rule": "content-trust-retirement"},
+    )
+
+
+def test_location_first_then_the_spec_line_then_the_resource(tmp_path: Path) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text(WALKTHROUGH)
+    assert WALKTHROUGH.splitlines()[7] == "  contentTrust: enabled"
+    lines = render_diagnostics([_warning(str(spec), "one")], source=file_lines()).splitlines()
+    assert lines[0].startswith(f"{spec}:8:17: warning: Azure removes Docker Content Trust")
+    assert lines[1] == "    8 |   contentTrust: enabled"
+    assert lines[2] == "      |                 ^"  # under column 17
+    assert lines[3] == "  field registry.contentTrust"
+    assert lines[4] == f"  on {RID}one"
+
+
+def test_a_warning_the_fleet_shares_is_said_once_with_a_count() -> None:
+    shared = [_warning(f"fleet/r{i:02}.yaml", f"r{i:02}") for i in range(13)]
+    text = render_diagnostics(shared)
+    assert text.count("Azure removes Docker Content Trust") == 1
+    assert (
+        "  and 12 more registries: fleet/r01.yaml:8:17, fleet/r02.yaml:8:17, "
+        "fleet/r03.yaml:8:17 and 9 more"
+    ) in text.splitlines()
+
+
+def test_errors_are_never_merged() -> None:
+    errors = [
+        Diagnostic("error", RID + name, "content trust needs Premium", f"{name}.yaml:9:3: x", {})
+        for name in ("a", "b")
+    ]
+    text = render_diagnostics(errors)
+    assert text.count("content trust needs Premium") == 2 and "more registries" not in text
+
+
+def test_without_a_terminal_a_finding_stays_on_one_line() -> None:
+    text = render_diagnostics([_warning("a.yaml", "x" * 60)])
+    assert text.splitlines()[0].endswith("plan the move")
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_with_a_width_every_line_fits(width: int) -> None:
+    text = render_diagnostics([_warning("a.yaml", "r" * 30)] * 2, width=width)
+    assert all(len(line) <= width for line in text.splitlines()), text
+
+
+def _fleet_plan(tmp_path: Path, registries: int) -> Path:
+    body = WALKTHROUGH.split("images:")[0]
+    text = "---\n".join(
+        body.replace("name: registrydavid", f"name: registryfleetmember{i:02}")
+        for i in range(registries)
+    )
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(text)
+    docs = load_text(text, "fleet.yaml")  # as given on the command line, run in tmp_path
+    saved = tmp_path / "fleet.plan"
+    write_plan(saved, plan(docs, empty_live(), LEGACY), docs)
+    return saved
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_a_fleet_plan_fits_the_terminal_through_a_pty(tmp_path: Path, columns: int) -> None:
+    saved = _fleet_plan(tmp_path, 13)
+    env = os.environ | {"NO_COLOR": "1"}
+    run = run_on_terminal(["show", str(saved)], columns=columns, env=env, cwd=tmp_path)
+    assert run.code == 0, run.screen
+    assert ANSI not in run.screen  # NO_COLOR on a terminal
+    table = run.lines[run.lines.index("Summary") :]
+    rows = [line for line in table if " | " in line and "registryfleetmember" in line]
+    assert len(rows) == 13, "\n".join(table)  # one line each: names are not folded
+    for line in table + [line for line in run.lines if "warning:" in line or "  " in line[:2]]:
+        if not line.startswith(("  + ", "        + ")):  # change lines, as Terraform's, are not cut
+            assert len(line) <= columns, f"{len(line)} > {columns}: {line!r}"
+    flowing = " ".join(run.screen.split())  # wrapped lines read as one text
+    assert flowing.count("AcrImageSigner is deprecated by Azure") == 1
+    assert "and 12 more registries" in flowing
+    assert "fleet.yaml:14:13: warning:" in run.screen
+    assert "   14 |     roles: [AcrImageSigner, AcrPush]" in run.screen  # the spec line
+
+
+def test_colour_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
+    saved = _fleet_plan(tmp_path, 2)
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    coloured = run_on_terminal(["show", str(saved)], columns=100, env=env)
+    assert coloured.code == 0 and ANSI in coloured.screen
