@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc import jwk, jws
 from joserfc.registry import HeaderParameter
-from notation_certs import NOW, ca_chain, self_signed
 
 from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
 from acr_reconcile.notation.payload import Descriptor
+from tests.support.notation_certs import NOW, ca_chain, self_signed
 
 TARGET = Descriptor(
     "application/vnd.oci.image.manifest.v1+json",

@@ -9,7 +9,6 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-from notation_certs import NOW, ca_chain
 
 from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
 from acr_reconcile.notation.manifest import (
@@ -19,6 +18,7 @@ from acr_reconcile.notation.manifest import (
     signature_artifact,
 )
 from acr_reconcile.notation.payload import Descriptor
+from tests.support.notation_certs import NOW, ca_chain
 
 SUBJECT = Descriptor("application/vnd.oci.image.manifest.v1+json", "sha256:" + "9f" * 32, 525)
 

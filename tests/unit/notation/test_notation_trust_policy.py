@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from notation_certs import NOW, ca_chain, self_signed
 
 from acr_reconcile.cli import main
 from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
@@ -24,6 +23,7 @@ from acr_reconcile.notation.verify import (
     VerificationPolicy,
     verify_envelope,
 )
+from tests.support.notation_certs import NOW, ca_chain, self_signed
 
 SPEC = """\
 apiVersion: acr-reconcile/v1

@@ -12,7 +12,6 @@ from typing import Any
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-from notation_certs import NOW, ca_chain, self_signed
 
 from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
 from acr_reconcile.notation.identity import parse_identity
@@ -25,6 +24,7 @@ from acr_reconcile.notation.verify import (
     tag_verdict,
     verify_envelope,
 )
+from tests.support.notation_certs import NOW, ca_chain, self_signed
 
 TARGET = Descriptor("application/vnd.oci.image.manifest.v1+json", "sha256:" + "cd" * 32, 481)
 FORMATS = [SignatureFormat.COSE, SignatureFormat.JWS]
