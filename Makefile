@@ -17,9 +17,14 @@ SYSTEM_BINARIES := /usr/bin/docker-registry /usr/bin/notary-server /usr/bin/nota
 	/usr/bin/notary /usr/sbin/mariadbd /usr/bin/mariadb-install-db /usr/bin/mariadb /usr/bin/skopeo
 # a name only the myhostname module resolves
 LOCALHOST_PROBE := probe.vault.localhost
+# The az CLI, a real client the emulator's peer tests drive; its own venv so its many
+# pinned dependencies never meet the tool's.
+AZ_VENV := .venv-az
+AZ_STAMP := $(AZ_VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all venv sysdeps lint format test demo bench fuzz schema lock clean interop-notation
+.PHONY: all venv az-cli sysdeps lint format test demo bench fuzz schema lock lock-az clean \
+	interop-notation
 
 all: test
 
@@ -32,6 +37,15 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Idempotent: the stamp is newer than the lock once the pinned az CLI is installed.
+$(AZ_STAMP): requirements-az.lock
+	$(PYTHON) -m venv $(AZ_VENV)
+	$(AZ_VENV)/bin/pip install --quiet --upgrade pip
+	$(AZ_VENV)/bin/pip install --quiet -r requirements-az.lock
+	touch $(AZ_STAMP)
+
+az-cli: $(AZ_STAMP)
 
 # Idempotent: installs only what is missing. The package's maintainer script puts
 # "myhostname" on the hosts: line of /etc/nsswitch.conf; where that line was edited by
@@ -62,8 +76,9 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# The tool's tests, then the emulator's (each its own pytest project).
-test: sysdeps venv lint
+# The tool's tests, then the emulator's (each its own pytest project; its peer tests run
+# the az CLI from .venv-az).
+test: sysdeps venv az-cli lint
 	$(BIN)/pytest -q
 	cd sandbox && ../$(BIN)/pytest -q
 
@@ -94,5 +109,15 @@ lock:
 	  .lockvenv/bin/pip freeze --exclude-editable | grep -v '^acr-reconcile'; } > requirements.lock
 	rm -rf .lockvenv
 
+# Re-resolve the az CLI's lock (AZ_CLI_VERSION is the one pin to change).
+AZ_CLI_VERSION ?= 2.91.0
+lock-az:
+	rm -rf .lockvenv-az && $(PYTHON) -m venv .lockvenv-az
+	.lockvenv-az/bin/pip install --quiet azure-cli==$(AZ_CLI_VERSION)
+	{ echo "# The az CLI the peer tests drive (sandbox/tests/peer/), installed by 'make az-cli' into"; \
+	  echo "# its own test-only venv (.venv-az): exact versions, regenerate with 'make lock-az'."; \
+	  .lockvenv-az/bin/pip freeze | sort -f; } > requirements-az.lock
+	rm -rf .lockvenv-az
+
 clean:
-	rm -rf $(VENV) .sandbox .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AZ_VENV) .sandbox .mypy_cache .ruff_cache .pytest_cache

@@ -8,8 +8,9 @@ Two client authentications, as Entra ID accepts them for applications:
   issuer's RSA public key, registered through the admin API), audience
   ``api://AzureADTokenExchange``.
 
-Access tokens are RS256 JWTs signed by the sandbox key, with ``aud`` taken from the
-requested ``<resource>/.default`` scope and the principal in ``oid``/``appid``.
+Access tokens are RS256 JWTs signed by the sandbox key, v1 tokens as Entra issues them for
+Microsoft's own APIs, with ``aud`` the resource of the requested ``<resource>/.default``
+scope and the principal in ``oid``/``appid``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 
 def issuer(sandbox: Sandbox) -> str:
     return f"{sandbox.base_url}/{sandbox.tenant_id}/v2.0"
+
+
+def v1_issuer(sandbox: Sandbox) -> str:
+    """The issuer of v1 access tokens (Entra: ``https://sts.windows.net/{tenant}/``)."""
+    return f"{sandbox.base_url}/{sandbox.tenant_id}/"
 
 
 async def openid_configuration(request: web.Request) -> web.Response:
@@ -165,24 +171,25 @@ def issue(sandbox: Sandbox, form: dict[str, str]) -> dict[str, Any]:
     audience = _audience(form.get("scope", ""))
     lifetime = int(sandbox.settings.get("tokenLifetimeSeconds", 3600))
     now = int(time.time())
+    # Every resource the sandbox serves (ARM, Graph, Key Vault, ACR) is a Microsoft
+    # first-party API that accepts v1 access tokens, so the v2 endpoint issues v1 tokens
+    # for them, as Entra does: sts-style issuer, appid/appidacr, no azp, ver 1.0.
     claims = {
         "aud": audience,
-        "iss": issuer(sandbox),
+        "iss": v1_issuer(sandbox),
         "iat": now,
         "nbf": now,
         "exp": now + lifetime,
         "aio": "sandbox",
         "appid": record["appId"],
         "appidacr": "1",
-        "azp": record["appId"],
-        "azpacr": "1",
-        "idp": issuer(sandbox),
+        "idp": v1_issuer(sandbox),
         "idtyp": "app",
         "oid": record["id"],
         "sub": record["id"],
         "tid": sandbox.tenant_id,
         "uti": uuid.uuid4().hex[:22],
-        "ver": "2.0",
+        "ver": "1.0",
     }
     return {
         "token_type": "Bearer",
@@ -203,8 +210,11 @@ def _audience(scope: str) -> str:
             "must have a scope value with /.default suffixed to the resource identifier "
             "(application ID URI).",
         )
-    resource = scopes[0].removesuffix(".default")
-    return resource if resource.endswith("/") else resource + "/"
+    # The audience is the resource exactly as named before '/.default': az asks for
+    # 'https://management.core.windows.net//.default' and gets aud
+    # 'https://management.core.windows.net/'; 'https://containerregistry.azure.net/.default'
+    # gets 'https://containerregistry.azure.net' (recorded az acr login traffic).
+    return scopes[0].removesuffix("/.default")
 
 
 def _authenticate_client(record: dict[str, Any], form: dict[str, str]) -> None:

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 KINDS = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
+# POST actions that only read: ARM counts them against the reads bucket (a real
+# checkNameAvailability answer carries x-ms-ratelimit-remaining-subscription-reads).
+READ_ACTIONS = ("/checknameavailability",)
 
 
-def kind_of(method: str) -> str:
+def kind_of(method: str, path: str = "") -> str:
+    if method == "POST" and path.lower().rstrip("/").endswith(READ_ACTIONS):
+        return "reads"
     return KINDS.get(method, "writes")
 
 

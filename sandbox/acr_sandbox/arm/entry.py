@@ -10,6 +10,7 @@ from aiohttp import web
 from acr_sandbox.arm import (
     registries,
     resourcegroups,
+    resources,
     roleassignments,
     roledefinitions,
     subscriptions,
@@ -32,6 +33,7 @@ def build_router() -> ArmRouter:
     resourcegroups.register(router)
     router.add("GET", SUB + r"/operationResults/(?P<op>[^/]+)", get_result)
     registries.register(router)
+    resources.register(router)
     roleassignments.register(router)
     roledefinitions.register(router)
     vaults.register(router)
@@ -53,7 +55,7 @@ async def arm_entry(request: web.Request) -> web.StreamResponse:
     match = _SUBSCRIPTION.match(request.path)
     headers: dict[str, str] = {}
     if match:
-        kind = kind_of(request.method)
+        kind = kind_of(request.method, request.path)
         decision = sandbox.throttle.take(match[1], kind)
         if decision is not None:
             headers[f"x-ms-ratelimit-remaining-subscription-{kind}"] = str(decision.remaining)

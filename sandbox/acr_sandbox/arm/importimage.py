@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from acr_sandbox.arm import lro
-from acr_sandbox.arm.errors import ArmError, invalid_body, read_json
+from acr_sandbox.arm.errors import ArmError, invalid_body, json_response, read_json
 from acr_sandbox.context import Sandbox, ctx
 from acr_sandbox.contracts import ImportFailed, RegistryRecord
 from acr_sandbox.directory import registry_record
@@ -52,16 +52,54 @@ async def import_image(request: web.Request, params: dict[str, str]) -> web.Resp
     mode = body.get("mode", "NoForce")
     if mode not in ("NoForce", "Force"):
         raise invalid_body("'mode' must be NoForce or Force")
-    operation = lro.start(sandbox, request, kind="importImage")
+    operation = lro.start(sandbox, request, kind="registries")
+    operation["targetTags"] = list(tags)
     target = registry_record(entry["body"])
     asyncio.get_running_loop().create_task(
         _copy(sandbox, operation, target, source_login_server, source_image, tags, mode == "Force")
     )
     headers = {
-        "Location": lro.result_url(sandbox, entry["body"]["id"], operation, request),
+        "Location": _result_url(sandbox, request, entry["body"], operation),
         "Retry-After": str(int(sandbox.settings["lroRetryAfter"])),
     }
-    return web.Response(status=202, headers=headers)
+    return json_response(None, status=202, headers=headers)
+
+
+def _result_url(
+    sandbox: Sandbox, request: web.Request, registry: dict[str, Any], operation: lro.Operation
+) -> str:
+    """Azure's operation-result URL for an import: under the provider's location, not
+    under the registry (``…/providers/Microsoft.ContainerRegistry/locations/WESTUS/
+    operationResults/registries-{id}``)."""
+    sub = str(registry["id"]).split("/")[2]
+    location = str(registry["location"]).upper()
+    return (
+        f"{sandbox.base_url}/subscriptions/{sub}/providers/Microsoft.ContainerRegistry/"
+        f"locations/{location}/operationResults/registries-{operation['id']}"
+        f"?api-version={request.query.get('api-version', '')}"
+    )
+
+
+async def get_result(request: web.Request, params: dict[str, str]) -> web.Response:
+    """An import's progress as Azure reports it: 202 ``{"<tag>": "Pending", "status":
+    "Accepted"}`` (with ``Location``) while copying, then 200 ``{"status": "Succeeded"}``;
+    a failed import answers its error envelope."""
+    sandbox = ctx(request)
+    operation = lro.lookup(sandbox, params["op"])
+    status = lro.poll(operation)
+    if status == "InProgress":
+        body: dict[str, str] = {tag: "Pending" for tag in operation.get("targetTags", [])}
+        body["status"] = "Accepted"
+        headers = {"Location": str(request.url), "Retry-After": lro.retry_after(sandbox)}
+        return json_response(body, status=202, headers=headers)
+    if status == "Failed":
+        error = operation["error"] or {}
+        raise ArmError(
+            int(error.get("status", 400)),
+            str(error.get("code", "OperationFailed")),
+            str(error.get("message", "The operation failed.")),
+        )
+    return json_response({"status": "Succeeded"})
 
 
 async def _copy(

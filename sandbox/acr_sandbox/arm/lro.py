@@ -74,6 +74,14 @@ def _conclude(operation: Operation) -> None:
         callback(operation["terminal"], failure)
 
 
+def settled(operation: Operation) -> str | None:
+    """The terminal status if the operation is over with no ``InProgress`` answers owed
+    (so a caller may answer synchronously), else None."""
+    if operation["terminal"] is None and operation["workDone"] and operation["pollsLeft"] <= 0:
+        _conclude(operation)
+    return operation["terminal"] if operation["pollsLeft"] <= 0 else None
+
+
 def poll(operation: Operation) -> str:
     """One client poll: ``InProgress`` or the terminal status."""
     if operation["terminal"]:
@@ -115,7 +123,7 @@ def result_url(sandbox: Sandbox, scope: str, operation: Operation, request: web.
     )
 
 
-def _lookup(sandbox: Sandbox, raw: str) -> Operation:
+def lookup(sandbox: Sandbox, raw: str) -> Operation:
     op_id = raw.rsplit("-", 5)[-5:]
     operation = sandbox.operations.get("-".join(op_id))
     if operation is None:
@@ -129,7 +137,7 @@ def retry_after(sandbox: Sandbox) -> str:
 
 async def get_status(request: web.Request, params: dict[str, str]) -> web.Response:
     sandbox = ctx(request)
-    operation = _lookup(sandbox, params["op"])
+    operation = lookup(sandbox, params["op"])
     status = poll(operation)
     body: dict[str, Any] = {"status": status}
     headers: dict[str, str] = {}
@@ -142,7 +150,7 @@ async def get_status(request: web.Request, params: dict[str, str]) -> web.Respon
 
 async def get_result(request: web.Request, params: dict[str, str]) -> web.Response:
     sandbox = ctx(request)
-    operation = _lookup(sandbox, params["op"])
+    operation = lookup(sandbox, params["op"])
     status = poll(operation)
     if status == "InProgress":
         return web.Response(

@@ -33,7 +33,7 @@ _KEYVAULT = re.compile(
     r"(?P<rest>.*)$",
     re.I,
 )
-_GROUP = re.compile(r"^(/subscriptions/[^/]+/resourcegroups/[^/]+)/?$", re.I)
+_GROUP = re.compile(r"^(/subscriptions/[^/]+/resourcegroups/[^/]+)(?:/resources)?/?$", re.I)
 _SUBSCRIPTION = re.compile(r"^(/subscriptions/[^/]+)", re.I)
 _VERBS = {"GET": "read", "HEAD": "read", "DELETE": "delete"}
 

@@ -116,6 +116,10 @@ async def _create(
     task = asyncio.get_running_loop().create_task(_serve(sandbox, entry, operation))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(task), CREATE_WAIT_SECONDS)
+    if body["sku"]["name"] == "Premium" and lro.settled(operation) == "Succeeded":
+        # Azure answers a Premium create that completes at once with 200 and the finished
+        # registry, without a status monitor (recorded with az 2.90, api 2026-09-01-preview).
+        return json_response(copy.deepcopy(entry["body"]), status=200)
     answer = copy.deepcopy(entry["body"])
     answer["properties"]["provisioningState"] = "Creating"  # the answer precedes the outcome
     return _accepted(sandbox, request, answer, operation, 201)
@@ -269,8 +273,14 @@ async def check_name(request: web.Request, params: dict[str, str]) -> web.Respon
     return json_response({"nameAvailable": True})
 
 
+def _listed(sandbox: Sandbox) -> list[dict[str, Any]]:
+    return [e["body"] for e in entries(sandbox).values()]
+
+
 def register(router: ArmRouter) -> None:
-    from acr_sandbox.arm import importimage
+    from acr_sandbox.arm import importimage, resources
+
+    resources.register_type(KIND, _listed)
 
     provider = r"/providers/Microsoft\.ContainerRegistry"
     router.add("POST", SUB + provider + r"/checkNameAvailability", check_name)
@@ -282,4 +292,9 @@ def register(router: ArmRouter) -> None:
     router.add("DELETE", REGISTRY, delete)
     router.add("GET", REGISTRY + r"/operationStatuses/(?P<op>[^/]+)", lro.get_status)
     router.add("GET", REGISTRY + r"/operationResults/(?P<op>[^/]+)", lro.get_result)
+    router.add(
+        "GET",
+        SUB + provider + r"/locations/(?P<location>[^/]+)/operationResults/(?P<op>[^/]+)",
+        importimage.get_result,
+    )
     router.add("POST", REGISTRY + r"/importImage", importimage.import_image)

@@ -126,7 +126,18 @@ def new_body(
     if isinstance(request.get("identity"), dict):
         body["identity"] = _identity(request["identity"])
     apply_properties(body, request.get("properties"))
+    follow_sku(body)
     return body
+
+
+def follow_sku(body: dict[str, Any]) -> None:
+    """Premium registries carry a ``networkRuleSet`` (a real Premium create answers
+    ``{"defaultAction": "Allow", …}``); Basic and Standard ones have none."""
+    properties = body["properties"]
+    if body["sku"]["name"] == "Premium":
+        properties.setdefault("networkRuleSet", {"defaultAction": "Allow", "ipRules": []})
+    else:
+        properties.pop("networkRuleSet", None)
 
 
 def _identity(raw: dict[str, Any]) -> dict[str, Any]:
@@ -182,6 +193,7 @@ def updated_body(body: dict[str, Any], request: dict[str, Any], principal: str) 
     if isinstance(request.get("identity"), dict):
         result["identity"] = _identity(request["identity"])
     apply_properties(result, request.get("properties"))
+    follow_sku(result)
     result["systemData"]["lastModifiedBy"] = principal
     result["systemData"]["lastModifiedAt"] = now_iso()
     return result

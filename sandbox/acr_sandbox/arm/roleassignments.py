@@ -78,11 +78,23 @@ def _principal_not_found(sandbox: Sandbox, principal_id: str) -> ArmError:
     )
 
 
-def _check_principal(sandbox: Sandbox, principal_id: str) -> None:
+def _principal_type(sandbox: Sandbox, principal_id: str, given: str | None) -> str:
+    """The principal's actual type, which ARM records whatever the request says: an
+    omitted ``principalType`` is filled in from the directory, a wrong one refused."""
     record = sandbox.store.section("principals").get(principal_id.lower())
     lag = float(sandbox.settings["replicationLagSeconds"])
     if record is None or time.time() < float(record.get("createdAt", 0)) + lag:
         raise _principal_not_found(sandbox, principal_id)
+    actual = str(record.get("type", "ServicePrincipal"))
+    if given is not None and given != actual:
+        raise ArmError(
+            400,
+            "UnmatchedPrincipalType",
+            # Azure's wording, its misspelling included.
+            f"The PrincipalId '{principal_id.replace('-', '')}' has type '{actual}' , which is "
+            f"different from specified PrinciaplType '{given}'.",
+        )
+    return actual
 
 
 def _stamp() -> str:
@@ -98,8 +110,8 @@ def _parse(body: dict[str, Any]) -> dict[str, Any]:
         raise invalid_body(
             "'properties.roleDefinitionId' and 'properties.principalId' are required"
         )
-    kind = properties.get("principalType", "User")
-    if kind not in PRINCIPAL_TYPES:
+    kind = properties.get("principalType")
+    if kind is not None and kind not in PRINCIPAL_TYPES:
         raise invalid_body(f"principalType '{kind}' is not one of {', '.join(PRINCIPAL_TYPES)}")
     return properties
 
@@ -126,7 +138,9 @@ async def put(request: web.Request, params: dict[str, str]) -> web.Response:
             f"'{properties['roleDefinitionId'].rsplit('/', 1)[-1]}' does not exist.",
         )
     principal = str(properties["principalId"]).lower()
-    _check_principal(sandbox, principal)
+    properties["principalType"] = _principal_type(
+        sandbox, principal, properties.get("principalType")
+    )
     assignment_id = f"{scope}{PROVIDER}/{name}"
     existing = assignments(sandbox).get(assignment_id.lower())
     _check_duplicates(sandbox, assignment_id, scope, principal, guid, existing)
@@ -192,7 +206,7 @@ def _record(
         "properties": {
             "roleDefinitionId": roledefinitions.definition_id(scope, guid),
             "principalId": principal,
-            "principalType": properties.get("principalType", "User"),
+            "principalType": properties["principalType"],
             "scope": scope,
             "condition": properties.get("condition"),
             "conditionVersion": properties.get("conditionVersion"),

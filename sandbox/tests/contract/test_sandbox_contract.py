@@ -27,6 +27,7 @@ from tests.contract.openapi import (
 )
 
 ACR_API, RG_API, AUTHZ_API = "2025-11-01", "2025-04-01", "2022-04-01"
+RESOURCES_API = "2024-11-01"  # what az 2.91 sends for the generic resource list
 SIGNER = "6cef56e8-d556-48e5-a04f-b8e64114680f"
 
 
@@ -72,10 +73,12 @@ def _capture(sandbox: SandboxHandle) -> dict[str, Exchange]:
     got["ResourceGroups_Update"] = arm.call("PATCH", rg, RG_API, {"tags": {"a": "b"}})
     got["ResourceGroups_List"] = arm.call("GET", f"{arm.sub}/resourcegroups", RG_API)
     got["ResourceGroups_Get (404)"] = arm.call("GET", f"{rg}-absent", RG_API)
-    create = {"location": "westeurope", "sku": {"name": "Premium"}}
-    got["Registries_Create"] = arm.call("PUT", f"{reg}/contractreg1", ACR_API, create)
+    basic = {"location": "westeurope", "sku": {"name": "Basic"}}
+    got["Registries_Create"] = arm.call("PUT", f"{reg}/contractbasic1", ACR_API, basic)
     monitor = got["Registries_Create"].headers["Azure-AsyncOperation"]
     got["Registries status monitor"] = arm.call("GET", monitor, ACR_API)
+    create = {"location": "westeurope", "sku": {"name": "Premium"}}
+    got["Registries_Create (Premium)"] = arm.call("PUT", f"{reg}/contractreg1", ACR_API, create)
     got["Registries_Get"] = arm.call("GET", f"{reg}/contractreg1", ACR_API)
     got["Registries_Update"] = arm.call(
         "PATCH", f"{reg}/contractreg1", ACR_API, {"tags": {"team": "x"}}
@@ -93,6 +96,16 @@ def _capture(sandbox: SandboxHandle) -> dict[str, Exchange]:
         {"name": "contractreg1", "type": "Microsoft.ContainerRegistry/registries"},
     )
     got["Registries_Get (404)"] = arm.call("GET", f"{reg}/contractabsent", ACR_API)
+    kind = "$filter=resourceType eq 'Microsoft.ContainerRegistry/registries'"
+    got["Resources_List"] = arm.call(
+        "GET", f"{arm.sub}/resources?{kind}&api-version={RESOURCES_API}", RESOURCES_API
+    )
+    got["Resources_ListByResourceGroup"] = arm.call(
+        "GET", f"{rg}/resources?api-version={RESOURCES_API}&$top=1", RESOURCES_API
+    )
+    got["Resources_List (400)"] = arm.call(
+        "GET", f"{arm.sub}/resources?$filter=color eq 'blue'&api-version={RESOURCES_API}", ""
+    )
     registry_id = got["Registries_Get"].body["id"]
     _, principal, _ = sandbox.add_principal("contract-signer")
     assignment = f"{registry_id}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}"
@@ -130,6 +143,7 @@ CONTRACT: dict[str, tuple[int, str]] = {
     "ResourceGroups_List": (200, ref(RESOURCES, "ResourceGroupListResult")),
     "ResourceGroups_Get (404)": (404, ref(RESOURCES, "CloudError")),
     "Registries_Create": (201, ref(ACR, "Registry")),
+    "Registries_Create (Premium)": (200, ref(ACR, "Registry")),
     "Registries status monitor": (200, ref(COMMON_V6, "OperationStatusResult")),
     "Registries_Get": (200, ref(ACR, "Registry")),
     "Registries_Update": (200, ref(ACR, "Registry")),
@@ -138,6 +152,9 @@ CONTRACT: dict[str, tuple[int, str]] = {
     "Registries_List": (200, ref(ACR, "RegistryListResult")),
     "Registries_CheckNameAvailability": (200, ref(ACR, "RegistryNameStatus")),
     "Registries_Get (404)": (404, ref(COMMON_V6, "ErrorResponse")),
+    "Resources_List": (200, ref(RESOURCES, "ResourceListResult")),
+    "Resources_ListByResourceGroup": (200, ref(RESOURCES, "ResourceListResult")),
+    "Resources_List (400)": (400, ref(RESOURCES, "CloudError")),
     "RoleAssignments_Create": (201, ref(ASSIGNMENTS, "RoleAssignment")),
     "RoleAssignments_Get": (200, ref(ASSIGNMENTS, "RoleAssignment")),
     "RoleAssignments_ListForScope": (200, ref(ASSIGNMENTS, "RoleAssignmentListResult")),
@@ -173,3 +190,33 @@ def test_long_running_headers_are_what_the_sdk_parses(exchanges: dict[str, Excha
     assert "/operationStatuses/" in created.headers["Azure-AsyncOperation"]
     assert created.body["properties"]["provisioningState"] == "Creating"
     assert exchanges["Registries_Get"].body["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_a_premium_create_that_completes_at_once_answers_200_without_a_monitor(
+    exchanges: dict[str, Exchange],
+) -> None:
+    created = exchanges["Registries_Create (Premium)"]
+    assert created.body["properties"]["provisioningState"] == "Succeeded"
+    assert "Azure-AsyncOperation" not in created.headers
+    assert created.body["properties"]["networkRuleSet"] == {"defaultAction": "Allow", "ipRules": []}
+    assert "networkRuleSet" not in exchanges["Registries_Create"].body["properties"]  # Basic
+
+
+def test_the_generic_list_finds_registries_by_type_and_pages_by_top(
+    exchanges: dict[str, Exchange],
+) -> None:
+    listed = exchanges["Resources_List"].body["value"]
+    assert sorted(item["name"] for item in listed) == ["contractbasic1", "contractreg1"]
+    premium = next(item for item in listed if item["name"] == "contractreg1")
+    assert premium["sku"] == {"name": "Premium", "tier": "Premium"}
+    assert premium["type"] == "Microsoft.ContainerRegistry/registries"
+    assert "properties" not in premium  # Azure lists the generic view only
+    assert len(exchanges["Resources_ListByResourceGroup"].body["value"]) == 1
+    error = exchanges["Resources_List (400)"].body["error"]
+    assert error["code"] == "InvalidFilterInQueryString"
+
+
+def test_check_name_availability_counts_as_a_read(exchanges: dict[str, Exchange]) -> None:
+    headers = exchanges["Registries_CheckNameAvailability"].headers
+    assert "x-ms-ratelimit-remaining-subscription-reads" in headers
+    assert "x-ms-ratelimit-remaining-subscription-writes" not in headers

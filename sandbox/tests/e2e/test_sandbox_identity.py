@@ -24,10 +24,11 @@ def _claims(token: str) -> dict[str, object]:
 def test_client_secret_credential_gets_an_arm_token_for_the_owner(sandbox: SandboxHandle) -> None:
     token = sandbox.credential().get_token(ARM_SCOPE).token
     claims = _claims(token)
-    assert claims["aud"] == "https://management.azure.com/"
+    assert claims["aud"] == "https://management.azure.com"  # the scope without '/.default'
     assert claims["appid"] == sandbox.client_id
     assert claims["tid"] == sandbox.tenant_id
-    assert claims["iss"] == f"{sandbox.arm_url}/{sandbox.tenant_id}/v2.0"
+    assert claims["iss"] == f"{sandbox.arm_url}/{sandbox.tenant_id}/"
+    assert claims["ver"] == "1.0"
 
 
 def test_environment_and_default_credentials_read_the_sandbox_env(

@@ -36,9 +36,9 @@ def _create(sandbox: SandboxHandle, name: str, sku: str = "Premium", rg: str = "
 
 def test_create_runs_as_a_long_running_operation(clean: SandboxHandle) -> None:
     clean.clear_requests()
-    registry = _create(clean, "regcreate01")
+    registry = _create(clean, "regcreate01", sku="Basic")
     assert registry.provisioning_state == "Succeeded"
-    assert registry.sku.tier == "Premium"
+    assert registry.sku.tier == "Basic"
     assert registry.login_server
     assert registry.creation_date is not None
     policies = registry.policies
@@ -52,6 +52,26 @@ def test_create_runs_as_a_long_running_operation(clean: SandboxHandle) -> None:
     ]
     assert calls[0] == ("PUT", 201, "registries")
     assert ("GET", 200, "operationStatuses") in calls
+
+
+def test_a_premium_create_that_completes_at_once_is_answered_200(clean: SandboxHandle) -> None:
+    clean.clear_requests()
+    registry = _create(clean, "regcreate02")
+    assert (registry.provisioning_state, registry.sku.tier) == ("Succeeded", "Premium")
+    assert registry.network_rule_set.default_action == "Allow"
+    calls = [(e["method"], e["status"]) for e in clean.requests(arm_only=True)]
+    assert calls == [("PUT", 200)]  # no status monitor to poll
+
+
+def test_a_premium_create_still_polls_when_provisioning_takes_time(clean: SandboxHandle) -> None:
+    clean.settings(lro_polls=1, lro_retry_after=0)
+    clean.clear_requests()
+    try:
+        assert _create(clean, "regcreate03").provisioning_state == "Succeeded"
+    finally:
+        clean.settings(lro_polls=0, lro_retry_after=1)
+    calls = [(e["method"], e["status"]) for e in clean.requests(arm_only=True)]
+    assert calls[0] == ("PUT", 201)
 
 
 def test_provisioning_state_follows_the_status_monitor(clean: SandboxHandle) -> None:
