@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from acr_sandbox.arm import resourcegroups
+from acr_sandbox.arm import resourcegroups, resources
 from acr_sandbox.arm.errors import ArmError, json_response, not_found, read_json
 from acr_sandbox.arm.router import RG, SUB, ArmRouter
 from acr_sandbox.arm.subscriptions import require_subscription
@@ -569,7 +569,13 @@ async def update_access_policy(request: web.Request, params: dict[str, str]) -> 
     return json_response(answer)
 
 
+def _listed(sandbox: Sandbox) -> list[dict[str, Any]]:
+    return [e["body"] for e in vaults(sandbox).values()]
+
+
 def register(router: ArmRouter) -> None:
+    # vaults.list() of azure-mgmt-keyvault reads the generic resource list
+    resources.register_type(KIND, _listed)
     router.add("POST", SUB + PROVIDER + r"/checkNameAvailability", check_name)
     router.add("GET", SUB + PROVIDER + r"/vaults", list_in_subscription)
     router.add("GET", SUB + PROVIDER + r"/deletedVaults", list_deleted)
