@@ -28,6 +28,7 @@ def registry(az: AzCli, sandbox: SandboxHandle) -> dict[str, str]:
 def test_create_answers_the_finished_premium_registry(
     az: AzCli, registry: dict[str, str], sandbox: SandboxHandle
 ) -> None:
+    sandbox.clear_requests()
     shown = az.json("acr", "show", "--name", REGISTRY)  # no -g: found through /resources
     assert shown["id"] == registry["id"]
     assert shown["provisioningState"] == "Succeeded"
