@@ -54,6 +54,7 @@ class AzCli:
         }
 
     def run(self, *args: str, check: bool = True) -> AzResult:
+        __tracebackhide__ = True  # a failure report must not print argv (a secret may be in it)
         completed = subprocess.run(
             [str(self.executable), *args],
             env=self.env,
@@ -83,7 +84,9 @@ class AzCli:
         return result
 
     def sign_in(self, arm_url: str, tenant_id: str, client_id: str, client_secret: str) -> None:
-        """The commands docs/sandbox.md gives a user, in a fresh config dir."""
+        """The commands docs/sandbox.md gives a user, in a fresh config dir. The secret goes
+        as ``--password=…``: a secret may start with '-', which az would take for an option."""
+        __tracebackhide__ = True  # keeps client_secret out of pytest's failure report
         self.run("config", "set", "core.collect_telemetry=false", "core.instance_discovery=false")
         self.run("cloud", "register", "--name", CLOUD, "--endpoint-resource-manager", arm_url)
         self.run("cloud", "set", "--name", CLOUD)
@@ -92,8 +95,7 @@ class AzCli:
             "--service-principal",
             "--username",
             client_id,
-            "--password",
-            client_secret,
+            f"--password={client_secret}",
             "--tenant",
             tenant_id,
             "--output",
