@@ -73,9 +73,14 @@ class AttributeStore:
         self._save()
         return data[key]
 
-    def forget(self, prefix: str) -> None:
+    def forget(self, key: str) -> None:
+        if self._load().pop(key, None) is not None:
+            self._save()
+
+    def forget_repository(self, repo: str) -> None:
         data = self._load()
-        for key in [k for k in data if k == prefix or k.startswith(prefix + "/")]:
+        prefixes = (f"tag:{repo}:", f"manifest:{repo}@")
+        for key in [k for k in data if k == _repo_key(repo) or k.startswith(prefixes)]:
             del data[key]
         self._save()
 
@@ -153,6 +158,28 @@ class MetadataApi:
             return await (self._tag(request, repo, ref) if ref else self._tags(request, repo))
         return await (self._manifest(request, repo, ref) if ref else self._manifests(request, repo))
 
+    # -- locks ----------------------------------------------------------------------------
+    def _locked(self, keys: list[str], *, delete: bool) -> bool:
+        """ACR's image locks: ``writeEnabled: false`` blocks updates and deletes,
+        ``deleteEnabled: false`` deletes only."""
+        for key in keys:
+            attributes = self._attributes.get(key)
+            if not attributes["writeEnabled"] or (delete and not attributes["deleteEnabled"]):
+                return True
+        return False
+
+    def push_locked(self, repo: str, ref: str) -> bool:
+        """Whether a manifest PUT to ``repo:ref`` would change a locked tag or repository."""
+        keys = [_repo_key(repo)]
+        keys.append(_manifest_key(repo, ref) if valid_digest(ref) else _tag_key(repo, ref))
+        return self._locked(keys, delete=False)
+
+    def delete_locked(self, repo: str, digest: str) -> bool:
+        """Whether deleting manifest ``digest`` (and so its tags) would touch a lock."""
+        tags = [t.name for t in self._storage.tags(repo) if t.digest == digest]
+        keys = [_repo_key(repo), _manifest_key(repo, digest)]
+        return self._locked(keys + [_tag_key(repo, t) for t in tags], delete=True)
+
     # -- catalog and repositories ---------------------------------------------------------
     def _catalog(self, request: web.Request) -> web.Response:
         denied = self._access.require(request, "registry", "catalog", ["*"])
@@ -197,10 +224,11 @@ class MetadataApi:
             return web.json_response(self._repository_body(repo))
         manifests = [m.digest for m in self._storage.manifests(repo)]
         tags = [t.name for t in self._storage.tags(repo)]
+        keys = [_repo_key(repo)] + [_tag_key(repo, t) for t in tags]
+        if self._locked(keys + [_manifest_key(repo, m) for m in manifests], delete=True):
+            return disallowed()
         self._storage.delete_repository(repo)
-        self._attributes.forget(_repo_key(repo))
-        self._attributes.forget(f"tag:{repo}")
-        self._attributes.forget(f"manifest:{repo}")
+        self._attributes.forget_repository(repo)
         self._deleted(repo)
         return web.json_response({"manifestsDeleted": manifests, "tagsDeleted": tags}, status=202)
 
@@ -248,6 +276,8 @@ class MetadataApi:
         if tag is None:
             return error(404, "TAG_UNKNOWN", "the specified tag does not exist", {"tag": name})
         if request.method == "DELETE":
+            if self._locked([_repo_key(repo), _tag_key(repo, name)], delete=True):
+                return disallowed()
             self._storage.untag(repo, name)
             self._attributes.forget(_tag_key(repo, name))
             return web.Response(status=202)
@@ -397,6 +427,19 @@ async def _changes(request: web.Request) -> dict[str, bool] | web.Response:
     if wrong:
         return error(400, "BAD_REQUEST", f"attribute(s) must be true or false: {', '.join(wrong)}")
     return {str(k): bool(v) for k, v in raw.items()}
+
+
+def disallowed() -> web.Response:
+    """ACR's answer to a change of a locked repository, tag or manifest (seen in
+    Azure/acr-cli#70: a tag delete under ``writeEnabled: false``)."""
+    return error(
+        405,
+        "REGISTRY_DISALLOWED_OPERATION",
+        "The operation is disallowed on this registry, repository or image. View "
+        "troubleshooting steps at "
+        "https://aka.ms/acr/faq/#why-does-my-pull-or-push-request-fail-with-disallowed-operation",
+        {},
+    )
 
 
 def _unsupported(request: web.Request) -> web.Response:

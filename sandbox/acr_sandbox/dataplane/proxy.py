@@ -24,7 +24,7 @@ from multidict import CIMultiDict
 from acr_sandbox.contracts import FaultHook, RequestRecorder
 from acr_sandbox.dataplane.access import AccessCheck, error
 from acr_sandbox.dataplane.backends import BackendPair
-from acr_sandbox.dataplane.metadata import MetadataApi
+from acr_sandbox.dataplane.metadata import MetadataApi, disallowed
 from acr_sandbox.dataplane.referrers import ReferrersIndex, subject_of
 from acr_sandbox.dataplane.referrers import listing as referrers_listing
 from acr_sandbox.dataplane.service import TokenService
@@ -95,6 +95,10 @@ class LoginServerProxy:
             return self._referrers(request, referrers["repo"], referrers["digest"])
         manifest = _MANIFEST.match(path)
         body: bytes | None = None
+        if manifest is not None:
+            locked = self._locked(request, manifest["repo"], manifest["ref"])
+            if locked is not None:
+                return locked
         if manifest is not None and request.method == "PUT":
             body = await request.content.read(MAX_MANIFEST_BYTES + 1)
             if len(body) > MAX_MANIFEST_BYTES:
@@ -108,6 +112,19 @@ class LoginServerProxy:
             # a re-pushed digest reuses its old directory, so the mtime alone misses it
             self._views.referrers.changed(manifest["repo"])
         return response
+
+    def _locked(self, request: web.Request, repo: str, ref: str) -> web.Response | None:
+        """ACR's image locks on manifest PUT/DELETE; a caller without the rights gets the
+        challenge first, as from docker-registry, so a lock is never shown to strangers."""
+        metadata = self._views.metadata
+        if request.method == "PUT" and metadata.push_locked(repo, ref):
+            action = "push"
+        elif request.method == "DELETE" and metadata.delete_locked(repo, ref):
+            action = "delete"
+        else:
+            return None
+        denied = self._views.access.require(request, "repository", repo, [action])
+        return denied if denied is not None else disallowed()
 
     def _referrers(self, request: web.Request, repo: str, digest: str) -> web.StreamResponse:
         denied = self._views.access.require(request, "repository", repo, ["pull"])

@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from acr_sandbox.certs import write_private
 from acr_sandbox.dataplane.backends import BackendFiles, BackendProcess, free_port
 from acr_sandbox.errors import SandboxError
 
@@ -188,9 +189,7 @@ class TrustStore:
     def _passphrase(self) -> str:
         path = self.root / "signer.passphrase"
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(32))
+            write_private(path, secrets.token_urlsafe(32).encode())
         return path.read_text().strip()
 
     async def _start_signer(self) -> None:
@@ -210,7 +209,7 @@ class TrustStore:
             },
         }
         path = self.root / "notary-signer.json"
-        path.write_text(json.dumps(config, indent=2))
+        write_private(path, json.dumps(config, indent=2).encode())
         env = {f"NOTARY_SIGNER_{PASSPHRASE_ALIAS.upper()}": self._passphrase()}
         self.signer = BackendProcess(
             "notary-signer",

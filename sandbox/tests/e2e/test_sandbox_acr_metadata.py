@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 from azure.containerregistry import ArtifactTagOrder, ContainerRegistryClient
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.containerregistry.models import Registry, Sku
 
 from acr_sandbox.dataplane.testimage import SCHEMA2, build_test_image, manifest_bytes
@@ -176,3 +176,24 @@ def _token(sandbox: SandboxHandle, registry: str, scope: str) -> str:
         },
     ).json()["access_token"]
     return str(access)
+
+
+def test_locks_refuse_changes_as_on_acr(client: ContainerRegistryClient) -> None:
+    digest = _push(client, "locked", "meta-7", "v1")
+    client.update_tag_properties("locked", "v1", can_write=False)
+    for change in (
+        lambda: client.delete_tag("locked", "v1"),
+        lambda: _push(client, "locked", "meta-8", "v1"),
+        lambda: client.delete_manifest("locked", digest),
+    ):
+        with pytest.raises(HttpResponseError) as refused:
+            change()
+        assert refused.value.status_code == 405
+        assert "REGISTRY_DISALLOWED_OPERATION" in str(refused.value)
+    client.update_tag_properties("locked", "v1", can_write=True, can_delete=False)
+    assert _push(client, "locked", "meta-8", "v1")  # updates allowed again, deletes not
+    with pytest.raises(HttpResponseError):
+        client.delete_tag("locked", "v1")
+    client.update_tag_properties("locked", "v1", can_delete=True)
+    client.delete_tag("locked", "v1")
+    assert [t.name for t in client.list_tag_properties("locked")] == []
