@@ -28,12 +28,16 @@ class RegistryHttp:
         self.sandbox = sandbox
         self.login_server = login_server
         self._refresh: str | None = None
+        self._tokens: dict[str, str] = {}
 
     def raw(self, method: str, path: str, **kw: Any) -> requests.Response:
         url = path if path.startswith("https://") else f"https://{self.login_server}{path}"
         return requests.request(method, url, verify=self.sandbox.ca_bundle, timeout=30, **kw)
 
     def token(self, scope: str) -> str:
+        """An access token for ``scope``, fetched once (they last 20 minutes)."""
+        if scope in self._tokens:
+            return self._tokens[scope]
         if self._refresh is None:
             entra = self.sandbox.credential().get_token(f"{AUDIENCE}/.default").token
             form = {
@@ -50,7 +54,9 @@ class RegistryHttp:
             "scope": scope,
             "refresh_token": self._refresh,
         }
-        return str(self.raw("POST", "/oauth2/token", data=form).json()["access_token"])
+        token = str(self.raw("POST", "/oauth2/token", data=form).json()["access_token"])
+        self._tokens[scope] = token
+        return token
 
     def call(self, method: str, path: str, scope: str, **kw: Any) -> requests.Response:
         headers = dict(kw.pop("headers", {}) or {})
