@@ -103,8 +103,9 @@ class FileSigner:
             ) from None
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise SignerError(f"{key_path}: only RSA and EC keys sign Notary Project signatures")
+        chain = load_certificate_chain(chain_path)  # its errors name the file
         try:
-            return cls(key, load_certificate_chain(chain_path))
+            return cls(key, chain)
         except SignerError as error:
             raise SignerError(f"{chain_path}: {error}") from None
 

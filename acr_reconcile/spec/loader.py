@@ -20,6 +20,7 @@ from acr_reconcile.spec.document import Location, SpecDocument
 from acr_reconcile.spec.fleet import fleet_issues
 from acr_reconcile.spec.messages import UNION_TAGS, message_for
 from acr_reconcile.spec.models import API_VERSION, KIND, RegistryTrustSpec
+from acr_reconcile.spec.notation_files import notation_file_issues
 from acr_reconcile.spec.yamlsafe import Mark, ParsedDocument, join, parse, position_mark
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -50,6 +51,7 @@ def load_paths(
     if skipped is not None:
         skipped += foreign
     issues += fleet_issues(documents)
+    issues += notation_file_issues(documents)
     if issues:
         raise SpecError(issues)
     return documents

@@ -3,12 +3,16 @@ the rules that keep a fleet's shared signing vault consistent."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from acr_reconcile.errors import SpecError
-from acr_reconcile.spec.loader import load_text
+from acr_reconcile.spec.loader import load_paths, load_text
 from acr_reconcile.spec.notation import SignatureFormat
 from acr_reconcile.spec.roles import is_key_vault_role, role_definition_guid
+from tests.support.notation_certs import ca_chain, self_signed
 
 ISSUE_EXAMPLE = """\
 apiVersion: acr-reconcile/v1
@@ -144,3 +148,61 @@ def test_sign_false_needs_no_signature_kind_and_a_verify_only_block_needs_anchor
     verify_only = base + "notation: {signatureFormat: jws}\n"
     (issue,) = _issues(verify_only)
     assert "without signingKey the trust policy has no certificate to trust" in issue
+
+
+def _file_spec(tmp_path: Path, identities: str = "") -> Path:
+    text = ISSUE_EXAMPLE.replace(
+        """    keyVault:
+      name: contoso-signing
+      resourceGroup: rg-signing
+      certificate: release
+      subject: "CN=release, O=Contoso, L=Seattle, ST=WA, C=US"
+      validityMonths: 12
+""",
+        "    file: {key: dev/signing.key, certificate: dev/signing.crt}\n",
+    ).replace("Key Vault Crypto User, Key Vault Certificate User", "AcrPull")
+    text = text.replace(
+        '  trustedIdentities: ["x509.subject: C=US, ST=WA, O=Contoso"]\n', identities
+    )
+    (tmp_path / "spec.yaml").write_text(text)
+    return tmp_path / "spec.yaml"
+
+
+def test_validate_reads_the_development_certificate_and_anchors(tmp_path: Path) -> None:
+    spec = _file_spec(tmp_path)
+    with pytest.raises(SpecError) as caught:
+        load_paths([spec])
+    found = "\n".join(str(i) for i in caught.value.issues)
+    assert f"notation.signingKey.file.key: no key file at {tmp_path / 'dev/signing.key'}" in found
+    assert f"{tmp_path / 'dev/signing.crt'}: cannot read the certificate chain" in found
+    assert f"notation.trustStore.0: {tmp_path / 'certs/contoso-root.pem'}: cannot read" in found
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "certs").mkdir()
+    self_signed().write(tmp_path / "dev")
+    partner = ca_chain()
+    partner.write(tmp_path / "certs", "contoso-root")
+    (tmp_path / "certs" / "contoso-root.pem").write_text("not a certificate")
+    with pytest.raises(SpecError) as caught:
+        load_paths([spec])
+    (issue,) = caught.value.issues
+    assert str(issue).endswith("contoso-root.pem: not a PEM certificate file")
+    (tmp_path / "certs" / "contoso-root.pem").write_bytes(
+        partner.chain[-1].public_bytes(Encoding.PEM)
+    )
+    assert len(load_paths([spec])) == 1
+
+
+def test_validate_applies_the_certificate_rules_to_the_development_chain(tmp_path: Path) -> None:
+    spec = _file_spec(tmp_path)
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "contoso-root.pem").write_bytes(
+        ca_chain().chain[-1].public_bytes(Encoding.PEM)
+    )
+    bad = self_signed(usage_critical=False)
+    bad.write(tmp_path / "dev")
+    with pytest.raises(SpecError) as caught:
+        load_paths([spec])
+    (issue,) = caught.value.issues
+    assert "notation.signingKey.file.certificate:" in str(issue)
+    assert "keyUsage must be present and critical" in str(issue)
