@@ -11,14 +11,16 @@ bits or curves below P-256 anywhere. Other extensions are not evaluated (as nota
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from acr_reconcile.notation.identity import certificate_subject, format_dn
@@ -48,10 +50,19 @@ def load_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
     chain: list[x509.Certificate] = []
     for index, der in enumerate(ders):
         try:
-            chain.append(x509.load_der_x509_certificate(der))
-        except ValueError:
-            message = f"certificate {index} of the chain is not a DER X.509 certificate"
+            with warnings.catch_warnings():
+                # cryptography warns about what RFC 5280 forbids (a negative serial): refuse it
+                warnings.simplefilter("error", CryptographyDeprecationWarning)
+                certificate = x509.load_der_x509_certificate(der)
+            # cryptography parses these lazily: a damaged key, extension or signature
+            # algorithm would otherwise raise later, from deep inside a check
+            certificate.public_key()
+            _ = certificate.extensions, certificate.signature_hash_algorithm
+            _ = certificate.subject.rdns, certificate.issuer.rdns
+        except (ValueError, TypeError, UnsupportedAlgorithm, CryptographyDeprecationWarning):
+            message = f"certificate {index} of the chain is not a usable DER X.509 certificate"
             raise ChainError(message) from None
+        chain.append(certificate)
     return chain
 
 
