@@ -128,6 +128,8 @@ def test_vault_uri_is_a_real_hostname_under_the_clouds_key_vault_suffix(
     suffix = metadata["suffixes"]["keyVaultDns"]
     assert vault.url == f"https://kvpeer01.{suffix}/"
     assert suffix.startswith("vault.localhost:")
+    part = next(p for p in sandbox.status()["parts"] if p["name"] == "key vault")
+    assert part["healthy"] and suffix in part["detail"]
 
 
 def test_rsa_and_ec_keys_sign_remotely_and_verify_with_the_public_key(vault: Vault) -> None:
