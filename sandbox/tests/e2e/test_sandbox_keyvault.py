@@ -424,6 +424,7 @@ def test_vault_lifecycle_soft_delete_recover_and_purge(sandbox: SandboxHandle) -
     )
     assert updated.properties.enabled_for_deployment and updated.tags == {"a": "b"}
     assert [v.name for v in client.vaults.list_by_resource_group("kv-rg")] == ["kvlife01"]
+    assert [v.id for v in client.vaults.list()] == [made.id]  # the generic resource list
     taken = client.vaults.check_name_availability(
         {"name": "kvlife01", "type": "Microsoft.KeyVault/vaults"}
     )
