@@ -344,6 +344,8 @@ def signing_problems(spec: RegistryTrustSpec) -> list[Problem]:
                     "otherwise set sign: false"
                 )
                 problems.append((("images", index, "sign"), "sign_without_trust", message))
+    if spec.notation is not None:
+        problems += _pins_shared(spec.images)
     key = spec.notation.signing_key if spec.notation is not None else None
     vault = key is not None and key.key_vault is not None
     for index, signer in enumerate(spec.signers):
@@ -355,4 +357,24 @@ def signing_problems(spec: RegistryTrustSpec) -> list[Problem]:
                 )
                 loc = ("signers", index, "roles", role_index)
                 problems.append((loc, "vault_role_without_vault", message))
+    return problems
+
+
+def _pins_shared(images: list[ImageSpec]) -> list[Problem]:
+    """Notation signs digests, not tags: a sign: false entry pinned to the digest a
+    sign: true entry of the same repository pins would be signed too (the planner checks
+    the same for the digests the registry serves)."""
+    signed: dict[tuple[str, str], int] = {}
+    for index, image in enumerate(images):
+        if image.sign and image.digest is not None:
+            signed.setdefault((image.repository, image.digest), index)
+    problems: list[Problem] = []
+    for index, image in enumerate(images):
+        first = signed.get((image.repository, image.digest or ""))
+        if not image.sign and first is not None:
+            message = (
+                f"pins {image.digest}, which images.{first} signs; Notary Project signatures "
+                "are made for digests, so these tags would be signed too"
+            )
+            problems.append((("images", index, "sign"), "digest_signed_elsewhere", message))
     return problems

@@ -206,3 +206,15 @@ def test_validate_applies_the_certificate_rules_to_the_development_chain(tmp_pat
     (issue,) = caught.value.issues
     assert "notation.signingKey.file.certificate:" in str(issue)
     assert "keyUsage must be present and critical" in str(issue)
+
+
+def test_a_sign_false_pin_on_a_digest_another_entry_signs_is_refused() -> None:
+    pin = "sha256:" + "1" * 64
+    text = ISSUE_EXAMPLE.replace(
+        "    source: docker.io/library/hello-world:latest\n",
+        f"    digest: {pin}\n"
+        f"  - {{repository: hello-world, tags: [plain], sign: false, digest: {pin}}}\n"
+        f"  - {{repository: other, tags: [plain], sign: false, digest: {pin}}}\n",
+    )
+    (issue,) = _issues(text)
+    assert "images.1.sign: pins sha256:1111" in issue and "which images.0 signs" in issue
