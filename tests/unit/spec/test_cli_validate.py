@@ -9,13 +9,13 @@ from pathlib import Path
 from spec_helpers import VALID, Cli
 
 ROOT = Path(__file__).parents[3]
-EXAMPLES = [ROOT / "examples" / "hello-world.yaml", ROOT / "examples" / "fleet.yaml"]
+EXAMPLES = [ROOT / "examples" / n for n in ("hello-world.yaml", "fleet.yaml", "notation.yaml")]
 
 
 def test_examples_validate(cli: Cli) -> None:
     run = cli("validate", *map(str, EXAMPLES))
     assert (run.code, run.err) == (0, "")
-    assert run.out.strip() == "4 document(s) in 2 file(s) valid"
+    assert run.out.strip() == "5 document(s) in 3 file(s) valid"
 
 
 def test_examples_validate_as_a_real_process() -> None:
@@ -26,7 +26,7 @@ def test_examples_validate_as_a_real_process() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "4 document(s) in 2 file(s) valid" in done.stdout
+    assert "5 document(s) in 3 file(s) valid" in done.stdout
 
 
 def test_invalid_spec_exits_1_with_one_issue_per_line(tmp_path: Path, cli: Cli) -> None:
@@ -82,7 +82,7 @@ def test_a_directory_with_other_tools_yaml_validates_with_one_note(cli: Cli) -> 
     """examples/ holds the pipelines beside the specs: they are skipped, not 25 errors."""
     run = cli("validate", str(ROOT / "examples"))
     assert run.code == 0, run.err
-    assert run.out.strip() == "4 document(s) in 2 file(s) valid"
+    assert run.out.strip() == "5 document(s) in 3 file(s) valid"
     notes = run.err.splitlines()
     assert len(notes) == 1 and notes[0].startswith("note: skipped 4 YAML file(s)")
     assert "no apiVersion: acr-reconcile/" in notes[0]
