@@ -8,8 +8,6 @@ needs no code path of its own. azure.identity is imported only when a credential
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -65,14 +63,13 @@ def _first_line(error: Exception) -> str:
 
 
 def token_claims(token: str) -> dict[str, Any]:
-    """The payload of a JWT, unverified: we only read our own token's identity claims."""
-    parts = token.split(".")
-    if len(parts) < 2:
-        return {}
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    """The payload of a JWT, unverified: we only read our own token's identity claims
+    (whatever its ``aud``, a string or a list as RFC 7519 allows)."""
+    import jwt
+
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, json.JSONDecodeError):
+        claims: Any = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
         return {}
     return claims if isinstance(claims, dict) else {}
 

@@ -14,7 +14,6 @@ through redirects (a 307 would resend the form, token included, wherever it poin
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -22,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import jwt
 import requests
 
 from acr_reconcile.bounded import BodyTooLarge, BodyTooSlow, read_body
@@ -44,10 +44,9 @@ class TokenCredential(Protocol):
 def jwt_expiry(token: str, default_seconds: int) -> float:
     """The ``exp`` of a JWT (read unverified: only for cache timing), else now + default."""
     try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims: Any = jwt.decode(token, options={"verify_signature": False})
         return float(claims["exp"])
-    except (IndexError, ValueError, KeyError, TypeError):
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
         return time.time() + default_seconds
 
 

@@ -1,8 +1,10 @@
 """The sandbox's own certificate authority and its HTTPS server certificate.
 
 Clients trust the sandbox only through a CA bundle file (system CAs + sandbox CA), so no
-code path ever needs ``verify=False``. The CA key stays in the state dir with mode 0600;
-the data plane uses it to issue certificates for its per-registry servers.
+code path ever needs ``verify=False``. The CA key stays in the state dir with mode 0600.
+:func:`issue_leaf` is the one issuer: this module's HTTPS certificate, and the data
+plane's per-registry server certificates and token-signing certificate
+(``acr_sandbox.dataplane.pki``, which adds only where they are kept) are all made by it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -60,7 +62,7 @@ def write_private(path: Path, data: bytes) -> None:
         raise
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -111,16 +113,18 @@ def make_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     return key, cert
 
 
-def issue_server_cert(
-    ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, common_name: str
-) -> tuple[bytes, bytes]:
-    """A leaf for 127.0.0.1 and localhost; returns (cert PEM, key PEM)."""
+def issue_leaf(
+    ca_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    ca_cert: x509.Certificate,
+    common_name: str,
+    *,
+    server: bool = True,
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A P-256 leaf signed by the CA, valid 825 days: for TLS on 127.0.0.1 and localhost
+    (``server``), or for signing only (the data plane's token key, sent as ``x5c``)."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
-    san = x509.SubjectAlternativeName(
-        [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-    )
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
         .issuer_name(ca_cert.subject)
@@ -128,16 +132,34 @@ def issue_server_cert(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=825))
-        .add_extension(san, critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
             critical=False,
         )
-        .sign(ca_key, hashes.SHA256())
     )
-    return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+    if server:
+        san = x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+        )
+        builder = builder.add_extension(san, critical=False).add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+    return builder.sign(ca_key, hashes.SHA256()), key
 
 
 def ensure_certs(state_dir: Path) -> CertPaths:
@@ -145,16 +167,16 @@ def ensure_certs(state_dir: Path) -> CertPaths:
     paths = cert_paths(state_dir)
     if not (paths.ca_cert.exists() and paths.ca_key.exists()):
         key, cert = make_ca()
-        write_private(paths.ca_key, _key_pem(key))
+        write_private(paths.ca_key, key_pem(key))
         paths.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         paths.server_cert.unlink(missing_ok=True)
     if not paths.server_cert.exists():
         ca_key = serialization.load_pem_private_key(paths.ca_key.read_bytes(), None)
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
         ca_cert = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
-        cert_pem, key_pem = issue_server_cert(ca_key, ca_cert, "acr-reconcile sandbox")
-        write_private(paths.server_key, key_pem)
-        paths.server_cert.write_bytes(cert_pem)
+        cert, key = issue_leaf(ca_key, ca_cert, "acr-reconcile sandbox")
+        write_private(paths.server_key, key_pem(key))
+        paths.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     _write_bundle(paths)
     return paths
 

@@ -3,20 +3,23 @@
 The sandbox signs its access tokens with one RSA key kept in the state dir (0600) and
 publishes the public half as a JWKS, so a client may verify tokens exactly as it would
 verify Entra's. Verification is the inverse: signature, expiry, not-before, audience.
+Encoding and signature checks are PyJWT's; the audience is compared here, normalised
+(trailing ``/`` and case), as a string or a list of strings, both of which RFC 7519
+section 4.1.3 allows (Kubernetes service account tokens presented by workload identity
+carry a list).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+import jwt as pyjwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acr_sandbox.certs import write_private
 
@@ -25,10 +28,6 @@ CLOCK_SKEW_SECONDS = 300
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class TokenInvalid(Exception):
@@ -59,31 +58,21 @@ def key_id(public: rsa.RSAPublicKey) -> str:
 
 
 def jwk(public: rsa.RSAPublicKey) -> dict[str, Any]:
-    numbers = public.public_numbers()
-    return {
-        "kty": "RSA",
-        "use": "sig",
-        "alg": "RS256",
-        "kid": key_id(public),
-        "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-        "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+    found: dict[str, Any] = pyjwt.algorithms.RSAAlgorithm.to_jwk(public, as_dict=True)
+    return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": key_id(public)} | {
+        "n": found["n"],
+        "e": found["e"],
     }
 
 
 def sign(key: rsa.RSAPrivateKey, claims: dict[str, Any]) -> str:
-    header = {"typ": "JWT", "alg": "RS256", "kid": key_id(key.public_key())}
-    signing_input = (
-        f"{b64url(json.dumps(header, separators=(',', ':')).encode())}."
-        f"{b64url(json.dumps(claims, separators=(',', ':')).encode())}"
-    )
-    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{b64url(signature)}"
+    return pyjwt.encode(claims, key, algorithm="RS256", headers={"kid": key_id(key.public_key())})
 
 
 def unverified_claims(token: str) -> dict[str, Any]:
     try:
-        claims = json.loads(b64url_decode(token.split(".")[1]))
-    except (IndexError, ValueError) as error:
+        claims: Any = pyjwt.decode(token, options={"verify_signature": False})
+    except pyjwt.InvalidTokenError as error:
         raise TokenInvalid("the token is not a JWT") from error
     if not isinstance(claims, dict):
         raise TokenInvalid("the token payload is not an object")
@@ -98,27 +87,30 @@ def verify(
     now: float | None = None,
 ) -> dict[str, Any]:
     """The claims of ``token`` if its RS256 signature, lifetime and audience are right."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise TokenInvalid("the token is not a JWT")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        signature = b64url_decode(parts[2])
-    except ValueError as error:
-        raise TokenInvalid("the token is malformed") from error
-    if not isinstance(header, dict) or header.get("alg") != "RS256":
-        raise TokenInvalid("the token is not signed with RS256")
-    try:
-        public.verify(
-            signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256()
+        claims: dict[str, Any] = pyjwt.decode(
+            token,
+            public,
+            algorithms=["RS256"],
+            # lifetime and audience are checked below: against ``now``, and normalised
+            options={"verify_exp": False, "verify_nbf": False, "verify_aud": False},
         )
-    except InvalidSignature as error:
+    except pyjwt.InvalidAlgorithmError as error:
+        raise TokenInvalid("the token is not signed with RS256") from error
+    except pyjwt.InvalidSignatureError as error:
         raise TokenInvalid("the token signature is invalid") from error
-    claims = unverified_claims(token)
+    except pyjwt.InvalidTokenError as error:
+        raise TokenInvalid("the token is malformed") from error
     _check_lifetime(claims, time.time() if now is None else now)
-    if audiences is not None and _normal(str(claims.get("aud", ""))) not in audiences:
+    if audiences is not None and not audiences & _audiences_of(claims):
         raise TokenInvalid("the token audience is not accepted")
     return claims
+
+
+def _audiences_of(claims: dict[str, Any]) -> frozenset[str]:
+    aud = claims.get("aud")
+    values = aud if isinstance(aud, list) else [aud]
+    return frozenset(_normal(v) for v in values if isinstance(v, str))
 
 
 def _check_lifetime(claims: dict[str, Any], now: float) -> None:

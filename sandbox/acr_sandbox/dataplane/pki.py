@@ -1,25 +1,25 @@
-"""Certificates the data plane issues from the sandbox CA.
+"""Where the data plane keeps the certificates it has the sandbox CA issue.
 
 Every sandbox client already trusts the CA, so the loginServer proxies and the backend
 servers present CA-issued TLS certificates, and the token-signing key carries a CA-issued
 leaf that both backends verify through the ``x5c`` header (their ``rootcertbundle`` is the
-CA itself). Files are reused across restarts so tokens and trust stay valid.
+CA itself). The certificates themselves come from the sandbox's one issuer,
+:func:`acr_sandbox.certs.issue_leaf`; this module keeps them as files, reused across
+restarts (while valid and issued by the current CA) so tokens and trust stay valid.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
-from acr_sandbox.certs import make_ca, write_private
+from acr_sandbox.certs import issue_leaf, key_pem, make_ca, write_private
 from acr_sandbox.errors import SandboxError
 
 _CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -67,54 +67,8 @@ def issue(
     if pair.cert_path.exists() and pair.key_path.exists() and _reusable(pair.cert_path, ca_cert):
         return pair
     ca, ca_key = _load_ca(ca_cert, ca_key_path)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=825))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-    )
-    if server:
-        sans: list[x509.GeneralName] = [
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.DNSName("localhost"),
-        ]
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-    usage = dict.fromkeys(
-        (
-            "content_commitment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    builder = builder.add_extension(
-        x509.KeyUsage(digital_signature=True, key_encipherment=False, **usage), critical=True
-    )
-    cert = builder.sign(ca_key, hashes.SHA256())
-    write_private(
-        pair.key_path,
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-    )
+    cert, key = issue_leaf(ca_key, ca, common_name, server=server)
+    write_private(pair.key_path, key_pem(key))
     pair.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return pair
 
@@ -135,12 +89,5 @@ def create_ca(directory: Path) -> tuple[Path, Path]:
     key, cert = make_ca()
     cert_path, key_path = directory / "ca.crt", directory / "ca.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    write_private(
-        key_path,
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-    )
+    write_private(key_path, key_pem(key))
     return cert_path, key_path

@@ -4,13 +4,12 @@ ES256 with a raw r‖s signature, the CA-issued signing certificate in ``x5c`` (
 base64 DER), ``aud`` as a plain string equal to the backend's ``service`` (the
 loginServer), and an ``exp`` (both servers treat a missing one as expired). Refresh
 tokens use the same key: the token service is their only reader, and a single key means
-one file to protect.
+one file to protect. PyJWT encodes and checks them (its ES256 is JWS's raw r‖s).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import time
 from collections.abc import Mapping
@@ -18,27 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt as pyjwt
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 ISSUER = "acr-reconcile-sandbox"
 ACCESS_TOKEN_SECONDS = 1200
 REFRESH_TOKEN_SECONDS = 3 * 3600
 REFRESH_GRANT = "refresh_token"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True)
@@ -58,15 +45,11 @@ class TokenSigner:
         self._key = key
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         der = cert.public_bytes(serialization.Encoding.DER)
-        self._header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(der).decode()]}
+        self._header = {"typ": "JWT", "x5c": [base64.b64encode(der).decode()]}
         self._access_cache: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
 
     def sign(self, claims: Mapping[str, Any]) -> str:
-        head = _b64url(json.dumps(self._header, separators=(",", ":")).encode())
-        body = _b64url(json.dumps(dict(claims), separators=(",", ":")).encode())
-        signing_input = f"{head}.{body}".encode()
-        r, s = decode_dss_signature(self._key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-        return f"{head}.{body}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+        return pyjwt.encode(dict(claims), self._key, algorithm="ES256", headers=self._header)
 
     def access_token(
         self, *, subject: str, audience: str, access: list[dict[str, Any]]
@@ -146,20 +129,14 @@ class TokenSigner:
         return entries
 
     def _verified_claims(self, token: str) -> dict[str, Any] | None:
-        parts = token.split(".")
-        if len(parts) != 3:
-            return None
+        """Signature only: callers check issuer, audience and lifetime themselves."""
         try:
-            raw = _b64url_decode(parts[2])
-            if len(raw) != 64:
-                return None
-            signature = encode_dss_signature(
-                int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+            claims: Any = pyjwt.decode(
+                token,
+                self._key.public_key(),
+                algorithms=["ES256"],
+                options={"verify_exp": False, "verify_nbf": False, "verify_aud": False},
             )
-            self._key.public_key().verify(
-                signature, f"{parts[0]}.{parts[1]}".encode(), ec.ECDSA(hashes.SHA256())
-            )
-            claims = json.loads(_b64url_decode(parts[1]))
-        except (ValueError, InvalidSignature):
+        except pyjwt.InvalidTokenError:
             return None
         return claims if isinstance(claims, dict) else None

@@ -62,12 +62,14 @@ def test_wrong_secret_and_unknown_client_are_refused(sandbox: SandboxHandle) -> 
         unknown.get_token(ARM_SCOPE)
 
 
-def _assertion(key: rsa.RSAPrivateKey, issuer: str, subject: str) -> str:
+def _assertion(
+    key: rsa.RSAPrivateKey, issuer: str, subject: str, audience: str | list[str] = ""
+) -> str:
     now = int(time.time())
     claims = {
         "iss": issuer,
         "sub": subject,
-        "aud": "api://AzureADTokenExchange",
+        "aud": audience or "api://AzureADTokenExchange",
         "iat": now,
         "nbf": now,
         "exp": now + 600,
@@ -103,6 +105,20 @@ def test_workload_identity_assertion_signed_by_a_federated_key(sandbox: SandboxH
     )
     with other_subject, pytest.raises(ClientAuthenticationError, match="AADSTS70021"):
         other_subject.get_token(ARM_SCOPE)
+    # a Kubernetes service account token (AKS workload identity) carries ``aud`` as a
+    # list, which RFC 7519 allows; one of its values must be the credential's audience
+    listed = ["api://AzureADTokenExchange"]
+    as_list = ClientAssertionCredential(
+        sandbox.tenant_id, app_id, lambda: _assertion(key, issuer, subject, listed), **options
+    )
+    with as_list:
+        assert _claims(as_list.get_token(ARM_SCOPE).token)["oid"] == object_id
+    elsewhere = ["https://kubernetes.default.svc"]
+    wrong_list = ClientAssertionCredential(
+        sandbox.tenant_id, app_id, lambda: _assertion(key, issuer, subject, elsewhere), **options
+    )
+    with wrong_list, pytest.raises(ClientAuthenticationError, match="AADSTS70021"):
+        wrong_list.get_token(ARM_SCOPE)
 
 
 def _arm_get(sandbox: SandboxHandle, token: str) -> requests.Response:

@@ -207,3 +207,18 @@ def test_tokens_verify_signature_lifetime_and_audience() -> None:
         jwt.verify(token, key.public_key(), audiences=audiences, now=now + 60 + 301)
     with pytest.raises(jwt.TokenInvalid):
         jwt.verify("not.a.jwt", key.public_key(), audiences=None)
+
+
+def test_a_list_valued_audience_is_accepted_when_one_value_is_expected() -> None:
+    """RFC 7519 section 4.1.3: ``aud`` is a string or an array of strings."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    exp = int(time.time()) + 60
+    listed = ["https://kubernetes.default.svc", "api://AzureADTokenExchange"]
+    token = jwt.sign(key, {"aud": listed, "exp": exp})
+    expected = jwt.audience_set("api://AzureADTokenExchange")
+    assert jwt.verify(token, key.public_key(), audiences=expected)["aud"] == listed
+    with pytest.raises(jwt.TokenInvalid, match="audience"):
+        jwt.verify(token, key.public_key(), audiences=jwt.audience_set("https://graph"))
+    odd = jwt.sign(key, {"aud": [1, {"x": 2}], "exp": exp})  # no string in it: no audience
+    with pytest.raises(jwt.TokenInvalid, match="audience"):
+        jwt.verify(odd, key.public_key(), audiences=expected)
