@@ -16,6 +16,7 @@ import signal
 import socket
 import ssl
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -55,6 +56,31 @@ def _tls(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
+    """The daemon: :func:`run` until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def serving() -> None:
+        (state_dir / PID_FILE).write_text(str(os.getpid()))
+
+    try:
+        await run(state_dir, port, dct, stop, serving)
+    finally:
+        (state_dir / PID_FILE).unlink(missing_ok=True)
+
+
+async def run(
+    state_dir: Path,
+    port: int | None,
+    dct: str | None,
+    stop: asyncio.Event,
+    serving: Callable[[], None],
+) -> None:
+    """Serve the sandbox on the running loop until ``stop`` is set; ``serving()`` is
+    called once every part answers. The daemon and the in-process server
+    (``acr_sandbox.inprocess``) are both this, so they cannot drift apart."""
     repaired = secure_state_dir(state_dir)
     if repaired:
         log.warning("%s", repaired)
@@ -96,15 +122,11 @@ async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
     await site.start()
     store.start()
     sandbox.requests.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await dataplane.start(SandboxDirectory(sandbox))
         await _restore_registries(sandbox)
         await plane_of(sandbox).start(*keyvault_tls.ensure_cert(state_dir))
-        (state_dir / PID_FILE).write_text(str(os.getpid()))
+        serving()
         log.info("sandbox serving on %s", sandbox.base_url)
         await stop.wait()
     finally:
@@ -114,7 +136,6 @@ async def serve(state_dir: Path, port: int | None, dct: str | None) -> None:
         await runner.cleanup()
         await sandbox.requests.stop()
         await store.stop()
-        (state_dir / PID_FILE).unlink(missing_ok=True)
 
 
 async def _restore_registries(sandbox: Sandbox) -> None:

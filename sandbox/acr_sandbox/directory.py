@@ -16,7 +16,8 @@ from acr_sandbox.context import Sandbox
 from acr_sandbox.contracts import RegistryRecord, SandboxPrincipal
 from acr_sandbox.state import secret_matches
 
-CLAIMS_KEY = "sandbox.claims"
+# the verified claims of the request's bearer token (typed keys: aiohttp 3.14 warns on str)
+CLAIMS_KEY: web.RequestKey[dict[str, Any]] = web.RequestKey("sandbox.claims", dict)
 
 
 def principal_of(sandbox: Sandbox, record: dict[str, Any]) -> SandboxPrincipal:

@@ -15,7 +15,7 @@ from acr_sandbox.context import ctx
 from acr_sandbox.faults import STATUS_CODES, Effects
 
 ADMIN_PREFIX = "/_sandbox"
-EFFECTS_KEY = "sandbox.effects"
+EFFECTS_KEY: web.RequestKey[Effects] = web.RequestKey("sandbox.effects", Effects)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
