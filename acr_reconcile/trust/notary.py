@@ -136,12 +136,14 @@ class NotaryHttp:
         except BodyTooSlow:
             raise TrustServerError(
                 f"{gun}: {name} from {self.server_url} did not arrive within "
-                f"{self.deadline:g} s; the trust server is too slow or stalled"
+                f"{self.deadline:g} s; the trust server is too slow or stalled",
+                transient=True,
             ) from None
         except requests.RequestException as exc:
             raise TrustServerError(
                 f"{gun}: reading {name} from the trust server {self.server_url} failed: "
-                f"{type(exc).__name__}"
+                f"{type(exc).__name__}",
+                transient=True,  # the answer broke off: asking again may get all of it
             ) from None
         finally:
             response.close()
