@@ -59,6 +59,11 @@ class KeyVaultSigner:
         crypto = CryptographyClient(str(certificate.key_id), credential, **client_options)
         return cls(crypto, [leaf], str(certificate.key_id))
 
+    @property
+    def key_id(self) -> str:
+        """The Key Vault key (version) that signs: ``https://<vault>/keys/<name>/<version>``."""
+        return self._key_id
+
     def key_algorithm(self) -> Algorithm:
         return self._algorithm
 

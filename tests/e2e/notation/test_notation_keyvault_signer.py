@@ -133,3 +133,37 @@ def test_envelopes_signed_in_key_vault_verify(
     registry = jws.JWSRegistry(header_registry=headers, algorithms=[algorithm])
     verified = jws.deserialize_json(json.loads(data), jwk.import_key(pem, "RSA" if algorithm.startswith("PS") else "EC"), registry=registry)  # fmt: skip
     assert json.loads(verified.payload)["targetArtifact"]["digest"] == TARGET.digest
+
+
+def test_a_principal_without_crypto_user_gets_a_named_refusal(
+    sandbox: SandboxHandle, certificates: CertificateClient
+) -> None:
+    """Key Vault Certificate User reads the certificate; signing needs Key Vault Crypto User:
+    the refusal is the tool's error naming the key and the status, not an SDK exception."""
+    from azure.identity import ClientSecretCredential
+
+    from acr_reconcile.errors import TerminalAzureError
+
+    _create(certificates, "release-guarded", key_type="RSA", key_size=2048)
+    app_id, object_id, secret = sandbox.add_principal("notation-signer")
+    vault_id = f"/subscriptions/{sandbox.subscription_id}/resourceGroups/rg-signing/providers/Microsoft.KeyVault/vaults/contoso-signing"
+    definition = f"/subscriptions/{sandbox.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{BUILTIN_ROLES['Key Vault Certificate User']}"
+    sandbox.clients().authorization.role_assignments.create(
+        vault_id,
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(
+            role_definition_id=definition, principal_id=object_id, principal_type="ServicePrincipal"
+        ),
+    )
+    other = ClientSecretCredential(
+        sandbox.tenant_id, app_id, secret, authority=sandbox.arm_url,
+        disable_instance_discovery=True, connection_verify=sandbox.ca_bundle,
+    )  # fmt: skip
+    reader = CertificateClient(certificates.vault_url, other, connection_verify=sandbox.ca_bundle)
+    signer = KeyVaultSigner.from_certificate(
+        reader, "release-guarded", other, connection_verify=sandbox.ca_bundle
+    )
+    with pytest.raises(TerminalAzureError) as refused:
+        build_envelope(SignatureFormat.COSE, SignRequest(TARGET, signer, datetime.now(UTC)))
+    assert refused.value.status == 403
+    assert str(refused.value).startswith(f"{signer.key_id}: signing with Key Vault failed")
