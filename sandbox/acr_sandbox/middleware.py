@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ ADMIN_PREFIX = "/_sandbox"
 EFFECTS_KEY: web.RequestKey[Effects] = web.RequestKey("sandbox.effects", Effects)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger(__name__)
 
 
 def effects(request: web.Request) -> Effects:
@@ -46,6 +48,15 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = await handler(request)
         except ArmError as error:
             response = error.response()
+        except web.HTTPException as error:
+            if error.status < 400 or request.path.startswith(ADMIN_PREFIX):
+                raise  # the admin API answers its own JSON errors
+            response = _http_error(request, error).response()
+        except Exception:  # a defect: still an envelope, never aiohttp's text/plain 500
+            log.exception("%s %s failed", request.method, request.path)
+            response = ArmError(
+                500, "InternalServerError", "The server encountered an internal error."
+            ).response()
         status = response.status
         request_id = str(uuid.uuid4())
         response.headers.setdefault("x-ms-request-id", request_id)
@@ -70,6 +81,19 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             if fault:
                 entry["fault"] = fault
             sandbox.requests.add(entry)
+
+
+# aiohttp's own refusals (no route, wrong method, body too large) as ARM's envelope
+_HTTP_CODES = {
+    404: ("NotFound", "The requested path '{path}' was not found."),
+    405: ("MethodNotAllowed", "The requested method '{method}' is not allowed for '{path}'."),
+    413: ("RequestEntityTooLarge", "The request body is too large."),
+}
+
+
+def _http_error(request: web.Request, error: web.HTTPException) -> ArmError:
+    code, template = _HTTP_CODES.get(error.status, ("BadRequest", "The request is not valid."))
+    return ArmError(error.status, code, template.format(path=request.path, method=request.method))
 
 
 async def _inject(request: web.Request, found: Effects) -> web.StreamResponse | None:
