@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     files = policy_files(policies)
     try:
+        _drop_stale_anchors(out, files)
         for relative, content in files.items():
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,3 +70,20 @@ def run(args: argparse.Namespace) -> int:
         f"{anchors} trust anchor(s)"
     )
     return 0
+
+
+def _drop_stale_anchors(out: Any, files: dict[str, bytes]) -> None:
+    """A certificate left in a store directory from an earlier run would stay trusted by
+    notation: every store this run writes holds exactly this run's anchors."""
+    from acr_reconcile.errors import ConfigError
+
+    stores = {out / relative.rpartition("/")[0] for relative in files if "/" in relative}
+    wanted = {out / relative for relative in files}
+    for store in stores:
+        if store.is_symlink():
+            raise ConfigError(f"{store}: is a symbolic link; notation refuses those")
+        if not store.is_dir():
+            continue
+        for entry in store.iterdir():
+            if entry not in wanted and (entry.is_file() or entry.is_symlink()):
+                entry.unlink()

@@ -140,3 +140,20 @@ def test_a_given_certificate_with_another_subject_is_refused(
     err = capsys.readouterr().err
     assert code == 1 and "not the spec's subject CN=release, O=Contoso" in err
     assert "Traceback" not in err
+
+
+def test_an_anchor_removed_from_the_spec_leaves_the_store(workspace: Path) -> None:
+    out = workspace / "out"
+    args = ["trust-policy", str(workspace / "spec.yaml"), "--out", str(out),
+            "--certificate", f"contoso-signing/release={workspace / 'dev' / 'signing.crt'}"]  # fmt: skip
+    assert main(args) == 0
+    store = out / "truststore/x509/ca/contosodev"
+    assert sorted(p.name for p in store.iterdir()) == [
+        "anchor-0-0-partner-root.pem",
+        "signing-root.pem",
+    ]
+    (store / "left-by-hand.crt").write_text("stale")
+    spec = workspace / "spec.yaml"
+    spec.write_text(spec.read_text().replace("  trustStore: [certs/partner-root.pem]\n", ""))
+    assert main(args) == 0
+    assert sorted(p.name for p in store.iterdir()) == ["signing-root.pem"]
