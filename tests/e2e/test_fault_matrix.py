@@ -229,11 +229,19 @@ def _assert_both_signed(sandbox: SandboxHandle, world: dict[str, str]) -> None:
 
 
 def test_terminal_failure_skips_dependents_only_and_a_rerun_converges(
-    cli: Cli, sandbox: SandboxHandle, tmp_path: Path
+    cli: Cli,
+    sandbox: SandboxHandle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A refusal no retry fixes (quota) fails its action once; the rest of the walkthrough
     that does not depend on it is done, each dependent is reported skipped once."""
     walkthrough = make_walkthrough(sandbox, tmp_path)
+    # the walkthrough's own trust dir: the module's one pins the roots of the cells'
+    # repositories, and a registry made after a reset may get a login server (port) a
+    # deleted one had, so a pinned root would name another repository's root
+    cli = cli_runner(walkthrough.env, monkeypatch, capsys)
     registry = r".*/registries/registrydavid$"
     sandbox.set_faults(
         [{"method": "PUT", "path": registry, "lro": "failed", "errorCode": "QuotaExceeded"}]
