@@ -10,6 +10,7 @@ docker-registry. The ``Host`` header is passed through, so the registry builds i
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import ssl
 import time
@@ -275,6 +276,31 @@ def record_middleware(
     return observe
 
 
+def envelope_middleware() -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Whatever goes wrong inside the loginServer itself (a body over aiohttp's limit, a
+    method the token routes do not take, a bug) still answers the registry's JSON error
+    envelope, never aiohttp's text/plain page or a traceback; bugs go to the daemon log."""
+
+    @web.middleware
+    async def wrap(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as failure:
+            if failure.status < 400 or failure.content_type == "application/json":
+                raise
+            code = _ERROR_CODES.get(failure.status, "UNSUPPORTED")
+            if failure.status == 413:
+                code = "SIZE_INVALID"
+            return error(failure.status, code, failure.reason)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:
+            logging.getLogger(__name__).exception("loginServer %s %s", request.method, request.path)
+            return error(500, "INTERNAL_ERROR", "the sandbox could not answer this request")
+
+    return wrap
+
+
 def build_app(
     tokens: TokenService,
     proxy: LoginServerProxy,
@@ -285,6 +311,7 @@ def build_app(
     The log sees a request before the faults do, so injected failures are logged too."""
     middlewares = [record_middleware(proxy.login_server, record)] if record else []
     middlewares += [fault_middleware(faults)] if faults else []
+    middlewares.append(envelope_middleware())
     app = web.Application(middlewares=middlewares)
     app.add_routes(tokens.routes())
     app.router.add_route("*", "/{tail:.*}", proxy.handle)

@@ -17,6 +17,7 @@ from azure.mgmt.containerregistry.models import Registry, Sku
 
 from acr_sandbox.dataplane.testimage import SCHEMA2, build_test_image, manifest_bytes
 from acr_sandbox.testing import SandboxHandle
+from tests.e2e.registry_http import RegistryHttp
 
 AUDIENCE = "https://containerregistry.azure.net"
 
@@ -197,3 +198,29 @@ def test_locks_refuse_changes_as_on_acr(client: ContainerRegistryClient) -> None
     client.update_tag_properties("locked", "v1", can_delete=True)
     client.delete_tag("locked", "v1")
     assert [t.name for t in client.list_tag_properties("locked")] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 400, "BAD_REQUEST"),
+        (b'{"writeEnabled": "no"}', 400, "BAD_REQUEST"),
+        (b'{"color": true}', 400, "BAD_REQUEST"),
+        (b'{"x": "' + b"a" * (2 * 1024 * 1024) + b'"}', 413, "SIZE_INVALID"),
+    ],
+)
+def test_bad_patch_bodies_get_the_error_envelope(
+    sandbox: SandboxHandle, registry: str, client: ContainerRegistryClient, body: bytes,
+    status: int, code: str,
+) -> None:  # fmt: skip
+    _push(client, "patched", "meta-9", "v1")
+    http = RegistryHttp(sandbox, registry)
+    response = http.call(
+        "PATCH",
+        "/acr/v1/patched/_tags/v1",
+        "repository:patched:metadata_write",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == status
+    assert response.json()["errors"][0]["code"] == code
