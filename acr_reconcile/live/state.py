@@ -10,7 +10,7 @@ definition ids as bare lower-case GUIDs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 # Registry tag the executor writes on every registry create/update: the desired-state hash of
@@ -141,6 +141,53 @@ class LiveRegistryData:
 
 
 @dataclass(frozen=True)
+class LiveKeyVault:
+    id: str  # full ARM id, as Azure spells it
+    name: str
+    resource_group: str  # as in the id
+    location: str
+    vault_uri: str  # the data plane, https://<vault>.vault.azure.net/ on Azure
+    rbac_authorization: bool  # False: the vault uses access policies
+    soft_delete: bool
+    provisioning_state: str = "Succeeded"
+
+
+@dataclass(frozen=True)
+class LiveCertificate:
+    """A Key Vault certificate as read through the data plane (``certificates/read``).
+
+    ``readable`` False: the vault answered 403 (``problem`` says why), nothing else is known.
+    The policy fields are those of the certificate's policy; ``subject`` is the subject of
+    the X.509 certificate itself (``format_dn`` form).
+    """
+
+    name: str
+    exists: bool
+    readable: bool = True
+    problem: str | None = None
+    subject: str | None = None
+    key_type: str | None = None  # "RSA", "RSA-HSM", "EC", ...
+    key_size: int | None = None
+    exportable: bool | None = None
+    key_usage: tuple[str, ...] = ()  # e.g. ("digitalSignature",)
+    extended_key_usage: tuple[str, ...] = ()  # OIDs
+    not_before: datetime | None = None
+    expires: datetime | None = None
+    key_id: str | None = None
+    der: bytes | None = None  # the X.509 certificate
+
+
+@dataclass(frozen=True)
+class LiveKeyVaultData:
+    """One signing vault: ARM's view, the role assignments that apply to it, and the
+    certificates the spec names (read only when the vault exists)."""
+
+    vault: LiveKeyVault
+    role_assignments: tuple[LiveRoleAssignment, ...] = ()  # at the vault scope and above
+    certificates: dict[str, LiveCertificate] = field(default_factory=dict)  # lower-case name
+
+
+@dataclass(frozen=True)
 class NameAvailability:
     available: bool
     reason: str | None = None
@@ -163,6 +210,11 @@ class LiveState:
     name_availability: dict[str, NameAvailability] = field(default_factory=dict)
     caller_object_id: str | None = None
     signing: SigningReadiness | None = None
+    # signing vaults by (subscription id, lower-case vault name), found anywhere in the
+    # subscription; None: no vault of that name there. A vault not in the map was not read.
+    key_vaults: dict[tuple[str, str], LiveKeyVaultData | None] = field(default_factory=dict)
+    # "ServicePrincipal" | "User" for the identity running the plan (from its token), if known
+    caller_principal_type: str | None = None
 
 
 @dataclass(frozen=True)

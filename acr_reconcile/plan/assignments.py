@@ -18,7 +18,7 @@ from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.plan.model import Action, Change, Kind, Reason, RoleAssignmentParams
 from acr_reconcile.plan.rules import ABAC_MODE
 from acr_reconcile.spec.models import SignerSpec
-from acr_reconcile.spec.roles import builtin_role_name, role_definition_guid
+from acr_reconcile.spec.roles import builtin_role_name, is_key_vault_role, role_definition_guid
 
 DEPRECATED_ROLES = {"6cef56e8-d556-48e5-a04f-b8e64114680f": "AcrImageSigner"}
 # In ABAC repository-permissions mode these registry-wide roles are not honoured.
@@ -52,7 +52,7 @@ def _ref_text(signer: SignerSpec) -> str:
     return f"{kind} {value}"
 
 
-def _resolve(ctx: DocumentContext, index: int, signer: SignerSpec) -> LivePrincipal | None:
+def resolve_signer(ctx: DocumentContext, index: int, signer: SignerSpec) -> LivePrincipal | None:
     """The signer's directory object, or None after reporting why it cannot be used."""
     path = f"signers.{index}.principal"
     kind, value = signer.principal.key
@@ -114,8 +114,10 @@ def _wanted(ctx: DocumentContext) -> tuple[list[Wanted], set[str]]:
     wanted: list[Wanted] = []
     managed: set[str] = set()
     for i, signer in enumerate(ctx.doc.spec.signers):
-        principal = _resolve(ctx, i, signer)
+        principal = resolve_signer(ctx, i, signer)
         for j, role in enumerate(signer.roles):
+            if is_key_vault_role(role):
+                continue  # assigned on the signing vault (plan/vault_roles.py)
             path = f"signers.{i}.roles.{j}"
             try:
                 guid = names.role_guid_of(role_definition_guid(role))

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from acr_reconcile.errors import Diagnostic
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1 added the key-vault and signing-certificate kinds
 
 
 class Action(StrEnum):
@@ -46,7 +46,9 @@ class Kind(StrEnum):
     RESOURCE_GROUP = "resource-group"
     REGISTRY = "registry"
     TRUST_POLICY = "trust-policy"
+    KEY_VAULT = "key-vault"
     ROLE_ASSIGNMENT = "role-assignment"
+    SIGNING_CERTIFICATE = "signing-certificate"
     IMAGE_IMPORT = "image-import"
     TAG_SIGNATURE = "tag-signature"
 
@@ -93,6 +95,38 @@ class RoleAssignmentParams:
 
 
 @dataclass(frozen=True)
+class KeyVaultParams:
+    """A vault of ``notation.signingKey.keyVault``: created with RBAC authorization."""
+
+    subscription_id: str
+    resource_group: str  # the vault's (the spec's keyVault.resourceGroup or the document's)
+    vault: str
+    location: str  # the document's resource group location, for a create
+    rbac_authorization: bool  # always True: the tool grants roles, never access policies
+    soft_delete_retention_days: int  # soft delete is always on (Azure requires it)
+
+
+@dataclass(frozen=True)
+class SigningCertificateParams:
+    """A self-signed code-signing certificate with the policy of ACR's signing tutorial."""
+
+    subscription_id: str
+    resource_group: str  # the vault's
+    vault: str
+    certificate: str
+    subject: str
+    key_type: str  # "RSA"
+    key_size: int  # 2048
+    exportable: bool  # False: the private key never leaves the vault
+    key_usage: str  # "digitalSignature" (a critical keyUsage with only that bit)
+    extended_key_usage: str  # "1.3.6.1.5.5.7.3.3" (codeSigning)
+    validity_months: int
+    # this plan grants the identity running apply a Key Vault role on the vault: Key Vault
+    # honours it only after minutes, so the create waits for its 403s to clear (bounded)
+    wait_for_roles: bool
+
+
+@dataclass(frozen=True)
 class ImageImportParams:
     subscription_id: str
     resource_group: str
@@ -128,6 +162,8 @@ ChangeParams = (
     | RegistryParams
     | TrustPolicyParams
     | RoleAssignmentParams
+    | KeyVaultParams
+    | SigningCertificateParams
     | ImageImportParams
     | TagSignatureParams
 )
@@ -135,7 +171,9 @@ PARAMS_TYPES: dict[Kind, type[ChangeParams]] = {
     Kind.RESOURCE_GROUP: ResourceGroupParams,
     Kind.REGISTRY: RegistryParams,
     Kind.TRUST_POLICY: TrustPolicyParams,
+    Kind.KEY_VAULT: KeyVaultParams,
     Kind.ROLE_ASSIGNMENT: RoleAssignmentParams,
+    Kind.SIGNING_CERTIFICATE: SigningCertificateParams,
     Kind.IMAGE_IMPORT: ImageImportParams,
     Kind.TAG_SIGNATURE: TagSignatureParams,
 }

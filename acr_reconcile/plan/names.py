@@ -26,6 +26,11 @@ def registry_id(subscription_id: str, resource_group: str, registry: str) -> str
     return f"{resource_group_id(subscription_id, resource_group)}/{provider}/{registry}"
 
 
+def key_vault_id(subscription_id: str, resource_group: str, vault: str) -> str:
+    provider = "providers/Microsoft.KeyVault/vaults"
+    return f"{resource_group_id(subscription_id, resource_group)}/{provider}/{vault}"
+
+
 def role_definition_id(subscription_id: str, role_guid: str) -> str:
     return (
         f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
@@ -53,6 +58,15 @@ def registry_address(subscription_id: str, registry: str) -> str:
 
 def trust_policy_address(subscription_id: str, registry: str) -> str:
     return f"trust-policy:{target_key(subscription_id, registry)}"
+
+
+def key_vault_address(subscription_id: str, vault: str) -> str:
+    """Vault names are global: one address per vault, whichever documents name it."""
+    return f"key-vault:{subscription_id.lower()}/{vault.lower()}"
+
+
+def signing_certificate_address(subscription_id: str, vault: str, certificate: str) -> str:
+    return f"signing-certificate:{subscription_id.lower()}/{vault.lower()}/{certificate.lower()}"
 
 
 def role_assignment_address(scope: str, principal_object_id: str, role_guid: str) -> str:

@@ -3,7 +3,8 @@
 No I/O and no clock (``rules.today`` is the date): the same inputs always give the same
 plan, byte for byte once rendered, which is what makes plans reviewable, testable from
 data files, and comparable. Per document, in apply order: resource group, registry,
-trust policy, role assignments, image imports, tag signatures (see docs/planning.md).
+trust policy, signing vault, role assignments, signing certificate, image imports, tag
+signatures (see docs/planning.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.control import plan_registry, plan_resource_group, plan_trust_policy
 from acr_reconcile.plan.fingerprint import fingerprints_of, live_observations
 from acr_reconcile.plan.images import check_signing, plan_images
+from acr_reconcile.plan.keyvault import plan_key_vault
 from acr_reconcile.plan.model import Change, Kind, Plan, Reason, TargetSummary
 from acr_reconcile.spec.document import SpecDocument
 
@@ -32,6 +34,7 @@ def _plan_document(doc: SpecDocument, live: LiveState, rules: PlatformRules) -> 
     if not ctx.blocked:
         plan_trust_policy(ctx)
         plan_role_assignments(ctx)
+        plan_key_vault(ctx)
         plan_images(ctx)
         check_signing(ctx)
     return ctx

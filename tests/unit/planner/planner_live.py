@@ -8,7 +8,7 @@ states only what it is about.
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -21,6 +21,11 @@ from acr_reconcile.spec.document import SpecDocument
 from acr_reconcile.spec.loader import load_text
 from acr_reconcile.spec.models import RegistryTrustSpec
 from acr_reconcile.spec.roles import BUILTIN_ROLES
+
+KEY_VAULT_ROLES = {
+    "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+}
 
 SUB = "00000000-0000-0000-0000-000000000000"
 SIGNER_APP = "11111111-1111-1111-1111-111111111111"
@@ -80,7 +85,7 @@ def build_rules(case: dict[str, Any]) -> s.PlatformRules:
 
 
 def _role(value: str) -> str:
-    return BUILTIN_ROLES.get(value, value)
+    return BUILTIN_ROLES.get(value, KEY_VAULT_ROLES.get(value, value))
 
 
 def _scope(raw: str, reg: s.LiveRegistry) -> str:
@@ -198,6 +203,58 @@ def _signing(raw: dict[str, Any] | None) -> s.SigningReadiness | None:
     )
 
 
+def _certificate(raw: dict[str, Any]) -> s.LiveCertificate:
+    """Defaults: the tutorial's policy and the subject the key-vault cases' spec uses."""
+    return s.LiveCertificate(
+        name=raw.get("name", "release"),
+        exists=raw.get("exists", True),
+        readable=raw.get("readable", True),
+        problem=raw.get("problem"),
+        subject=raw.get("subject", "CN=release, O=Contoso, L=Seattle, ST=WA, C=US"),
+        key_type=raw.get("keyType", "RSA"),
+        key_size=raw.get("keySize", 2048),
+        exportable=raw.get("exportable", False),
+        key_usage=tuple(raw.get("keyUsage", ["digitalSignature"])),
+        extended_key_usage=tuple(raw.get("extendedKeyUsage", ["1.3.6.1.5.5.7.3.3"])),
+        expires=datetime.fromisoformat(raw.get("expires", "2027-11-24T00:00:00+00:00")),
+    )
+
+
+def _key_vault(raw: dict[str, Any]) -> s.LiveKeyVaultData:
+    name = raw.get("name", "contoso-signing")
+    group = raw.get("resourceGroup", "resourcegroupdavid")
+    vault = s.LiveKeyVault(
+        id=names.key_vault_id(SUB, group, name),
+        name=name,
+        resource_group=group,
+        location=raw.get("location", "westeurope"),
+        vault_uri=f"https://{name}.vault.azure.net/",
+        rbac_authorization=raw.get("rbac", True),
+        soft_delete=raw.get("softDelete", True),
+    )
+    assignments = []
+    for a in raw.get("roleAssignments", []):
+        scope = {"vault": vault.id, "subscription": f"/subscriptions/{SUB}"}.get(
+            a.get("scope", "vault"), a.get("scope", "vault")
+        )
+        role, principal = _role(a["role"]), a.get("principal", SIGNER_OID)
+        assignment_name = a.get("name") or names.role_assignment_name(scope, principal, role)
+        assignments.append(
+            s.LiveRoleAssignment(
+                id=names.role_assignment_id(scope, assignment_name),
+                name=assignment_name,
+                scope=scope,
+                role_definition_guid=role,
+                principal_id=principal,
+                principal_type=a.get("principalType", "ServicePrincipal"),
+            )
+        )
+    certificates = {
+        c.get("name", "release").lower(): _certificate(c) for c in raw.get("certificates", [])
+    }
+    return s.LiveKeyVaultData(vault, tuple(assignments), certificates)
+
+
 def build_live(case: dict[str, Any], docs: list[SpecDocument]) -> s.LiveState:
     raw = case.get("live") or {}
     groups = {
@@ -227,5 +284,10 @@ def build_live(case: dict[str, Any], docs: list[SpecDocument]) -> s.LiveState:
         principals=principals,
         name_availability=availability,
         caller_object_id=raw.get("caller"),
+        caller_principal_type=raw.get("callerType"),
         signing=_signing(raw.get("signing")),
+        key_vaults={
+            (SUB, v.get("name", "contoso-signing").lower()): _key_vault(v)
+            for v in raw.get("keyVaults", [])
+        },
     )
