@@ -9,6 +9,13 @@ from acr_reconcile.apply.retry import OuterRetry
 from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.plan.model import Change
 
+
+def _to_stderr(text: str) -> None:
+    import sys
+
+    print(text, file=sys.stderr, flush=True)
+
+
 # publishes the signature changes of one repository (one GUN) in one trust publish
 SignaturePublisher = Callable[[Sequence[Change]], str]
 # the digest a tag points at in a registry (login server, repository, tag), None if absent
@@ -24,3 +31,7 @@ class ApplyContext:
     retry: OuterRetry = field(default_factory=OuterRetry)
     publish_signatures: SignaturePublisher | None = None
     tag_digest: TagDigest | None = None
+    # how long to wait for Key Vault to honour a role assignment this apply made (Azure
+    # documents up to 10 minutes), and where to say that apply is waiting
+    key_vault_window: float = 600.0
+    say: Callable[[str], None] = field(default=_to_stderr)

@@ -36,6 +36,10 @@ class PlainProgress:
     def started(self, unit: Sequence[Change]) -> None:
         self._line(f"{_label(unit)}: {_VERB[unit[0].action.value]}...")
 
+    def note(self, text: str) -> None:
+        """A message while an action runs (e.g. waiting for Key Vault)."""
+        self._line(text)
+
     def finished(self, unit: Sequence[Change], result: ActionResult) -> None:
         note = f": {result.note}" if result.note else ""
         self._line(f"{_label(unit)}: {_MARK[result.status]} after {result.seconds:.1f}s{note}")
@@ -64,6 +68,10 @@ class RichProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+
+    def note(self, text: str) -> None:
+        """A message while an action runs, printed above the live view."""
+        self.progress.console.print(text)
 
     def started(self, unit: Sequence[Change]) -> None:
         text = f"{_label(unit)}: {_VERB[unit[0].action.value]}"

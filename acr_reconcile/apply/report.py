@@ -118,6 +118,10 @@ class JsonProgress:
         for change in unit:
             self.emit({"type": "apply_start", "change": _resource(change)})
 
+    def note(self, text: str) -> None:
+        """A message while an action runs (e.g. waiting for Key Vault to honour a role)."""
+        self.emit({"type": "apply_progress", "message": text})
+
     def finished(self, unit: Sequence[Change], result: ActionResult) -> None:
         for change in unit:
             event: dict[str, Any] = {

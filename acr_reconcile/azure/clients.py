@@ -66,7 +66,13 @@ class AzureSession:
         key = (kind, subscription_id.lower())
         with self._lock:
             client = self._clients.get(key)
-            if client is None:
+            if client is None and kind == "certificates":
+                from azure.keyvault.certificates import CertificateClient
+
+                client = CertificateClient(
+                    subscription_id, self.credential, **self.data_plane_options()
+                )
+            elif client is None:
                 client = _construct(kind, self.credential, subscription_id, self._common())
                 self._clients[key] = client
             return client
@@ -82,6 +88,23 @@ class AzureSession:
     def authorization(self, subscription_id: str) -> Any:
         """``azure.mgmt.authorization.AuthorizationManagementClient``."""
         return self._get("authorization", subscription_id)
+
+    def keyvault(self, subscription_id: str) -> Any:
+        """``azure.mgmt.keyvault.KeyVaultManagementClient`` (vaults on ARM)."""
+        return self._get("keyvault", subscription_id)
+
+    def certificates(self, vault_url: str) -> Any:
+        """``azure.keyvault.certificates.CertificateClient`` of one vault's data plane.
+
+        Key Vault's own challenge policy finds tenant and scope from the vault's 401, so
+        only the credential, the CA bundle and the retry bounds are given."""
+        return self._get("certificates", vault_url.rstrip("/").lower())
+
+    def data_plane_options(self) -> dict[str, Any]:
+        """Options for a Key Vault data-plane client: the CA bundle and retry bounds (no
+        ARM base URL or scope: the vault's challenge names them)."""
+        options = {k: v for k, v in self.retry.kwargs().items() if k != "polling_interval"}
+        return {"connection_verify": self.verify, **options}
 
     def close(self) -> None:
         with self._lock:
@@ -99,6 +122,10 @@ def _construct(kind: str, credential: Any, subscription_id: str, common: dict[st
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
         return ContainerRegistryManagementClient(credential, subscription_id, **common)
+    if kind == "keyvault":
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return KeyVaultManagementClient(credential, subscription_id, **common)
     from azure.mgmt.authorization import AuthorizationManagementClient
 
     return AuthorizationManagementClient(credential, subscription_id, **common)

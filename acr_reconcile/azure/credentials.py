@@ -78,3 +78,20 @@ def caller_object_id(credential: Any, cloud: Cloud) -> str | None:
     """The signed-in principal's object id (``oid``), so prune never removes our own access."""
     oid = token_claims(access_token(credential, cloud.arm_scope)).get("oid")
     return str(oid).lower() if oid else None
+
+
+def caller_principal_type(credential: Any, cloud: Cloud) -> str | None:
+    """``ServicePrincipal`` for an app-only token (``idtyp: app``), ``User`` for a delegated
+    one (it has ``scp``): a role assignment for the caller names its type, as ARM checks it."""
+    claims = token_claims(access_token(credential, cloud.arm_scope))
+    if claims.get("idtyp") == "app":
+        return "ServicePrincipal"
+    if claims.get("idtyp") == "user" or "scp" in claims:
+        return "User"
+    return None
+
+
+def caller_tenant_id(credential: Any, cloud: Cloud) -> str | None:
+    """The tenant (``tid``) of the signed-in principal: a new vault belongs to it."""
+    tid = token_claims(access_token(credential, cloud.arm_scope)).get("tid")
+    return str(tid) if tid else None

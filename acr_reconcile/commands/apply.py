@@ -70,6 +70,8 @@ def _confirm(auto_approve: bool, stream: TextIO) -> bool:
 
 
 def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> ApplyResult:
+    from dataclasses import replace
+
     from acr_reconcile.apply.applied import record_applied
     from acr_reconcile.apply.context import ApplyContext
     from acr_reconcile.apply.executor import execute
@@ -83,8 +85,9 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
         publish_signatures=seams.publish,
         tag_digest=seams.tag_digest,
     )
-    run = runner(ctx)
     with _progress(args) as progress:
+        ctx = replace(ctx, say=getattr(progress, "note", ctx.say))
+        run = runner(ctx)
         result = execute(
             plan, run, parallelism=args.parallelism, group=group_key, progress=progress
         )

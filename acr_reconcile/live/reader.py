@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from acr_reconcile.azure.clients import AzureSession
-from acr_reconcile.azure.credentials import caller_object_id
+from acr_reconcile.azure.credentials import caller_object_id, caller_principal_type
 from acr_reconcile.azure.graph import GraphClient
-from acr_reconcile.live import arm
+from acr_reconcile.live import arm, keyvault
 from acr_reconcile.live.graph import principal_refs, resolve
 from acr_reconcile.live.state import (
+    LiveCertificate,
+    LiveKeyVault,
+    LiveKeyVaultData,
     LiveRegistry,
     LiveRegistryData,
     LiveRepositoryTrust,
@@ -30,6 +33,7 @@ from acr_reconcile.live.state import (
 )
 from acr_reconcile.spec.document import SpecDocument
 from acr_reconcile.spec.models import ImageSpec
+from acr_reconcile.spec.notation import KeyVaultKeySpec
 
 T = TypeVar("T")
 ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust]]
@@ -44,6 +48,8 @@ class _Pending:
     snapshots: dict[str, dict[str, Future[Any]]] = field(default_factory=dict)
     principals: dict[tuple[str, str], Future[PrincipalResolution]] = field(default_factory=dict)
     caller: Future[str | None] | None = None
+    caller_type: Future[str | None] | None = None
+    vaults: dict[tuple[str, str], Future[LiveKeyVault | None]] = field(default_factory=dict)
 
 
 def read_live(
@@ -62,6 +68,8 @@ def read_live(
         snapshots = {sub: _snapshot(sub, futures) for sub, futures in pending.snapshots.items()}
         principals = {key: f.result() for key, f in pending.principals.items()}
         caller = pending.caller.result() if pending.caller else None
+        caller_type = pending.caller_type.result() if pending.caller_type else None
+        vaults = _key_vaults(pool, session, documents, snapshots, pending.vaults)
         registries = _registries(documents, snapshots)
         availability = _name_checks(pool, session, registries)
         registries, availability = _taken_meanwhile(
@@ -72,6 +80,8 @@ def read_live(
         resource_groups={
             key: snapshots[key[0]].resource_groups.get(key[1]) for key in _rg_keys(documents)
         },
+        key_vaults=vaults,
+        caller_principal_type=caller_type,
         registries=registries,
         principals=principals,
         name_availability=availability,
@@ -85,7 +95,52 @@ def _sub(doc: SpecDocument) -> str:
 
 
 def _rg_keys(documents: Sequence[SpecDocument]) -> list[tuple[str, str]]:
-    return [(_sub(d), d.spec.resource_group.name.lower()) for d in documents]
+    keys = [(_sub(d), d.spec.resource_group.name.lower()) for d in documents]
+    for doc in documents:
+        key = _vault_spec(doc)
+        if key is not None and key.resource_group is not None:
+            keys.append((_sub(doc), key.resource_group.lower()))
+    return keys
+
+
+def _vault_spec(doc: SpecDocument) -> KeyVaultKeySpec | None:
+    """The document's ``notation.signingKey.keyVault``, or None."""
+    notation = doc.spec.notation
+    signing = notation.signing_key if notation is not None else None
+    return signing.key_vault if signing is not None else None
+
+
+def _key_vaults(
+    pool: ThreadPoolExecutor,
+    session: AzureSession,
+    documents: Sequence[SpecDocument],
+    snapshots: dict[str, arm.SubscriptionSnapshot],
+    found: dict[tuple[str, str], Future[LiveKeyVault | None]],
+) -> dict[tuple[str, str], LiveKeyVaultData | None]:
+    """Each named vault once (a fleet may share one), with the certificates documents name."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for doc in documents:
+        key = _vault_spec(doc)
+        if key is not None:
+            wanted.setdefault((_sub(doc), key.name.lower()), set()).add(key.certificate.lower())
+    vaults = {k: f.result() for k, f in found.items()}
+    reads: dict[tuple[str, str, str], Future[LiveCertificate]] = {}
+    for k, vault in vaults.items():
+        if vault is not None and vault.vault_uri:
+            for name in sorted(wanted.get(k, ())):
+                reads[(*k, name)] = pool.submit(keyvault.read_certificate, session, vault, name)
+    result: dict[tuple[str, str], LiveKeyVaultData | None] = {}
+    for k, vault in vaults.items():
+        if vault is None:
+            result[k] = None
+            continue
+        assignments = snapshots[k[0]].role_assignments
+        result[k] = LiveKeyVaultData(
+            vault=vault,
+            role_assignments=tuple(a for a in assignments if arm.applies_to(a, vault.id)),
+            certificates={c: f.result() for (s, v, c), f in reads.items() if (s, v) == k},
+        )
+    return result
 
 
 def _start(
@@ -106,6 +161,16 @@ def _start(
         pending.principals[key] = pool.submit(resolve, graph, ref, principal_type)
     if read_caller:
         pending.caller = pool.submit(caller_object_id, session.credential, session.cloud)
+        pending.caller_type = pool.submit(caller_principal_type, session.credential, session.cloud)
+    for doc in documents:
+        vault = _vault_spec(doc)
+        if vault is None:
+            continue
+        vault_key = (_sub(doc), vault.name.lower())
+        if vault_key not in pending.vaults:
+            pending.vaults[vault_key] = pool.submit(
+                keyvault.find_vault, session, vault_key[0], vault.name
+            )
     return pending
 
 

@@ -112,11 +112,59 @@ def _document_observations(doc: SpecDocument, live: LiveState) -> dict[str, Obse
     return found
 
 
+def _vault_observations(doc: SpecDocument, live: LiveState) -> dict[str, Observation]:
+    notation = doc.spec.notation
+    signing = notation.signing_key if notation is not None else None
+    key = signing.key_vault if signing is not None else None
+    if key is None:
+        return {}
+    sub = doc.spec.subscription_id.lower()
+    where = f"{sub}/{key.name.lower()}"
+    data = live.key_vaults.get((sub, key.name.lower()))
+    if data is None:
+        return {f"key-vault {where}": {"exists": False}}
+    vault = data.vault
+    certificate = data.certificates.get(key.certificate.lower())
+    found: dict[str, Observation] = {
+        f"key-vault {where}": {
+            "exists": True,
+            "resourceGroup": vault.resource_group.lower(),
+            "location": vault.location,
+            "rbacAuthorization": vault.rbac_authorization,
+            "softDelete": vault.soft_delete,
+        },
+        f"role-assignments key-vault {where}": {
+            "assignments": sorted(
+                f"{a.scope.lower()}|{a.principal_id}|{a.role_definition_guid}|{a.name}"
+                for a in data.role_assignments
+            )
+        },
+        f"certificate {where}/{key.certificate.lower()}": (
+            {
+                "exists": certificate.exists,
+                "readable": certificate.readable,
+                "subject": certificate.subject,
+                "keyType": certificate.key_type,
+                "keySize": certificate.key_size,
+                "exportable": certificate.exportable,
+                "keyUsage": list(certificate.key_usage),
+                "extendedKeyUsage": list(certificate.extended_key_usage),
+                "expires": certificate.expires.isoformat() if certificate.expires else None,
+                "keyId": certificate.key_id,
+            }
+            if certificate is not None
+            else {"exists": False}
+        ),
+    }
+    return found
+
+
 def live_observations(documents: Sequence[SpecDocument], live: LiveState) -> dict[str, Observation]:
     """The live properties the plan of ``documents`` depends on, keyed by a readable key."""
     found: dict[str, Observation] = {}
     for doc in documents:
         found.update(_document_observations(doc, live))
+        found.update(_vault_observations(doc, live))
     return dict(sorted(found.items()))
 
 

@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.apply.handlers import (
     image_import,
+    key_vault,
     registry,
     resource_group,
     role_assignment,
+    signing_certificate,
     tag_signature,
     trust_policy,
 )
@@ -21,7 +23,9 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.RESOURCE_GROUP: resource_group.apply,
     Kind.REGISTRY: registry.apply,
     Kind.TRUST_POLICY: trust_policy.apply,
+    Kind.KEY_VAULT: key_vault.apply,
     Kind.ROLE_ASSIGNMENT: role_assignment.apply,
+    Kind.SIGNING_CERTIFICATE: signing_certificate.apply,
     Kind.IMAGE_IMPORT: image_import.apply,
     Kind.TAG_SIGNATURE: tag_signature.apply,
 }

@@ -43,10 +43,10 @@ def _create(change: Change, ctx: ApplyContext) -> str:
     scope, name, principal_id = params.scope, params.name, params.principal_id
     role_guid = params.role_definition_guid
     client = ctx.session.authorization(params.subscription_id)
+    # an unknown type (the caller's, from a token without idtyp) is left for ARM to find
+    typed = {"principal_type": params.principal_type} if params.principal_type else {}
     body = RoleAssignmentCreateParameters(
-        role_definition_id=params.role_definition_id,
-        principal_id=principal_id,
-        principal_type=params.principal_type,
+        role_definition_id=params.role_definition_id, principal_id=principal_id, **typed
     )
 
     doing = "assigning the role"
