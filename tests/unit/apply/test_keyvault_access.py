@@ -5,6 +5,7 @@ with one clear error when the window ends; without a grant a 403 fails at once."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -30,14 +31,22 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
+    def time(self) -> float:
+        return self.now
+
 
 def _ctx(said: list[str], window: float = 30.0) -> ApplyContext:
-    cloud = Cloud("test", "https://arm.example", "https://login.example", "https://graph.example", "https://arm.example", "azurecr.io")  # fmt: skip
+    arm = "https://arm.example"
+    cloud = Cloud("test", arm, "https://login.example", "https://graph.example", arm, "azurecr.io")
     ctx = ApplyContext(session=AzureSession(cloud, credential=None, verify=True))
     return replace(ctx, say=said.append, key_vault_window=window)
 
 
-def _flaky(failures: int) -> tuple[list[int], object]:
+def _wait(operation: Callable[[], str], granted: bool, ctx: ApplyContext, clock: Clock) -> str:
+    return until_authorized(operation, "kv", granted, ctx, sleep=clock.sleep, clock=clock.time)
+
+
+def _flaky(failures: int) -> tuple[list[int], Callable[[], str]]:
     calls: list[int] = []
 
     def operation() -> str:
@@ -53,11 +62,11 @@ def test_after_a_grant_403s_are_waited_out_and_reported() -> None:
     said: list[str] = []
     clock = Clock()
     calls, operation = _flaky(3)
-    result = until_authorized(operation, "contoso-signing", True, _ctx(said), sleep=clock.sleep, clock=lambda: clock.now)  # type: ignore[arg-type]  # fmt: skip
+    result = _wait(operation, True, _ctx(said), clock)
     assert result == "created" and len(calls) == 4
     assert len(said) == 3
     assert "waiting for the new Key Vault role assignment" in said[0]
-    assert "contoso-signing" in said[0] and "at most 30s" in said[0]
+    assert "key vault kv" in said[0] and "at most 30s" in said[0]
 
 
 def test_without_a_grant_a_403_fails_at_once_and_nothing_waits() -> None:
@@ -65,7 +74,7 @@ def test_without_a_grant_a_403_fails_at_once_and_nothing_waits() -> None:
     clock = Clock()
     calls, operation = _flaky(1)
     with pytest.raises(HttpResponseError):
-        until_authorized(operation, "v", False, _ctx(said), sleep=clock.sleep, clock=lambda: clock.now)  # type: ignore[arg-type]  # fmt: skip
+        _wait(operation, False, _ctx(said), clock)
     assert len(calls) == 1 and said == [] and clock.now == 0.0
 
 
@@ -74,7 +83,7 @@ def test_the_wait_is_bounded_by_the_window() -> None:
     clock = Clock()
     calls, operation = _flaky(10_000)
     with pytest.raises(AzureError) as raised:
-        until_authorized(operation, "v", True, _ctx(said, window=12), sleep=clock.sleep, clock=lambda: clock.now)  # type: ignore[arg-type]  # fmt: skip
+        _wait(operation, True, _ctx(said, window=12), clock)
     assert clock.now == 12.0  # never sleeps past the window
     assert raised.value.status == 403 and "still 403 after waiting 12s" in str(raised.value)
     assert len(calls) == len(said) + 1
