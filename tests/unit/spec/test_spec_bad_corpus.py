@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -82,14 +81,13 @@ def test_bad_spec_is_refused_by_the_real_command(name: str) -> None:
     _check_output(path, name, done.returncode, done.stderr)
 
 
-def test_alias_bomb_is_refused_fast() -> None:
-    timings = []
-    for _ in range(3):  # best of three: the bound is about the work, not the scheduler
-        started = time.perf_counter()
-        with pytest.raises(SpecError):
-            load_paths([BAD / "alias-bomb.yaml"])
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.1
+def test_alias_bomb_is_refused_before_it_expands() -> None:
+    """How fast is measured by ``python -m benchmarks spec_refusal``; here, that the
+    refusal is the alias bound's (counted while walking the composed nodes, before any
+    value is built), not a later failure of an expanded document."""
+    with pytest.raises(SpecError) as caught:
+        load_paths([BAD / "alias-bomb.yaml"])
+    assert "aliases expand to more than" in str(caught.value)
 
 
 def test_python_tag_is_never_executed(tmp_path: Path) -> None:
@@ -110,9 +108,7 @@ def test_python_tag_is_never_executed(tmp_path: Path) -> None:
 def test_huge_file_is_refused_before_parsing(tmp_path: Path, cli: Cli) -> None:
     spec = tmp_path / "huge.yaml"
     spec.write_text("# padding\n" * 120_000)  # 1.2 MB
-    started = time.perf_counter()
     run = cli("validate", str(spec))
-    assert time.perf_counter() - started < 0.5
     assert run.code == 1
     assert f"{spec}:1:1: file is larger than 1048576 bytes" in run.err
 
@@ -130,12 +126,8 @@ def test_missing_file_and_empty_directory(tmp_path: Path, cli: Cli) -> None:
     assert "Traceback" not in err
 
 
-def test_the_whole_corpus_at_once_in_a_fraction_of_a_second(cli: Cli) -> None:
-    timings = []
-    for _ in range(2):  # best of two: the bound is about the work, not the scheduler
-        started = time.perf_counter()
-        run = cli("validate", str(BAD))
-        timings.append(time.perf_counter() - started)
+def test_the_whole_corpus_at_once(cli: Cli) -> None:
+    run = cli("validate", str(BAD))
     assert run.code == 1
     lines = run.err.splitlines()
     # files another tool could have written (no acr-reconcile apiVersion or kind) are
@@ -144,4 +136,3 @@ def test_the_whole_corpus_at_once_in_a_fraction_of_a_second(cli: Cli) -> None:
     assert len(note) == 1 and "skipped 2 YAML file(s)" in note[0], run.err
     reported = {line.split(":", 1)[0] for line in issues}
     assert reported == {str(BAD / name) for name in FILES if name not in FOREIGN}
-    assert min(timings) < 1.0
