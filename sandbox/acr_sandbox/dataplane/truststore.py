@@ -49,6 +49,7 @@ SIGNER_DATABASE = "notary_signer"
 PASSPHRASE_ALIAS = "sandbox"
 START_TIMEOUT = 60.0
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
+_LOG_SIZE = "--innodb-log-file-size=4M"  # the default 96 MiB redo log per sandbox is waste
 
 _SERVER_TABLES = """
 CREATE TABLE IF NOT EXISTS tuf_files (
@@ -155,6 +156,7 @@ class TrustStore:
                     *_db_user_flag(),
                     "--auth-root-authentication-method=normal",
                     "--skip-test-db",
+                    _LOG_SIZE,
                 ],
                 self.root / "mariadb-install.log",
             )
@@ -168,6 +170,7 @@ class TrustStore:
             *_db_user_flag(),
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=16M",
+            _LOG_SIZE,
             "--performance-schema=OFF",
             f"--log-error={self.root / 'mariadb.log'}",
         ]
