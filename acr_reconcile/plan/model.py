@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from acr_reconcile.errors import Diagnostic
 
-FORMAT_VERSION = "1.1"  # 1.1 added the key-vault and signing-certificate kinds
+FORMAT_VERSION = "1.2"  # 1.1: key-vault, signing-certificate kinds; 1.2: notation-signature
 
 
 class Action(StrEnum):
@@ -51,6 +51,7 @@ class Kind(StrEnum):
     SIGNING_CERTIFICATE = "signing-certificate"
     IMAGE_IMPORT = "image-import"
     TAG_SIGNATURE = "tag-signature"
+    NOTATION_SIGNATURE = "notation-signature"
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,40 @@ class TagSignatureParams:
     initialize: bool  # the repository has no trust data yet
 
 
+@dataclass(frozen=True)
+class NotationSignatureParams:
+    """A Notary Project signature of the manifest one tag points to.
+
+    Notation signs digests, not tags: a create signs ``digest`` and pushes the envelope,
+    the empty config and the signature manifest with ``digest`` as its subject; a delete
+    removes the signature manifest ``signature_digest`` (and its ``sha256-<hex>`` tag-schema
+    entry where the registry has no referrers API). The key is named, never carried: a Key
+    Vault certificate (``key_vault``/``certificate``) or PEM files (``key_file``/
+    ``certificate_file``, resolved against the spec's directory).
+    """
+
+    subscription_id: str
+    resource_group: str
+    registry: str
+    login_server: str | None  # None for a registry this plan creates
+    repository: str
+    tag: str
+    digest: str | None  # the manifest signed; None when known only after an import
+    size: int | None
+    media_type: str | None  # of the manifest (the payload's descriptor); None after an import
+    signature_format: str  # "cose" | "jws": of the new signature, or of the one deleted
+    key_source: str  # "key-vault" | "file" | "none" (a delete needs no key)
+    subject: str | None  # X.509 subject of the signing certificate, when known
+    # None: apply learns it (a registry this plan creates); False: the registry has no
+    # referrers API (customer-managed key), signatures are found by the sha256-<hex> tag
+    referrers_api: bool | None
+    key_vault: str | None = None
+    certificate: str | None = None  # Key Vault certificate name
+    key_file: str | None = None
+    certificate_file: str | None = None
+    signature_digest: str | None = None  # a delete: the signature manifest removed
+
+
 ChangeParams = (
     ResourceGroupParams
     | RegistryParams
@@ -166,6 +201,7 @@ ChangeParams = (
     | SigningCertificateParams
     | ImageImportParams
     | TagSignatureParams
+    | NotationSignatureParams
 )
 PARAMS_TYPES: dict[Kind, type[ChangeParams]] = {
     Kind.RESOURCE_GROUP: ResourceGroupParams,
@@ -176,6 +212,7 @@ PARAMS_TYPES: dict[Kind, type[ChangeParams]] = {
     Kind.SIGNING_CERTIFICATE: SigningCertificateParams,
     Kind.IMAGE_IMPORT: ImageImportParams,
     Kind.TAG_SIGNATURE: TagSignatureParams,
+    Kind.NOTATION_SIGNATURE: NotationSignatureParams,
 }
 P = TypeVar("P", bound=ChangeParams)
 

@@ -8,6 +8,7 @@ from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.apply.handlers import (
     image_import,
     key_vault,
+    notation_signature,
     registry,
     resource_group,
     role_assignment,
@@ -28,6 +29,7 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.SIGNING_CERTIFICATE: signing_certificate.apply,
     Kind.IMAGE_IMPORT: image_import.apply,
     Kind.TAG_SIGNATURE: tag_signature.apply,
+    Kind.NOTATION_SIGNATURE: notation_signature.apply,
 }
 
 

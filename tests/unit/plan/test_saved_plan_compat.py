@@ -41,8 +41,9 @@ def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
 def test_a_plan_file_from_before_reads_into_typed_parameters() -> None:
     saved = read_plan(OLD)
     kinds = {c.kind for c in saved.plan.changes}
-    # the file covers every kind of format 1.0 (1.1 added the Key Vault kinds)
-    assert kinds == set(Kind) - {Kind.KEY_VAULT, Kind.SIGNING_CERTIFICATE}
+    # the file covers every kind of format 1.0 (1.1 added the Key Vault kinds, 1.2 the
+    # Notary Project signature)
+    assert kinds == set(Kind) - {Kind.KEY_VAULT, Kind.SIGNING_CERTIFICATE, Kind.NOTATION_SIGNATURE}
     for change in saved.plan.changes:
         assert type(change.params) is PARAMS_TYPES[change.kind]
     raw = [c["params"] for c in _old()["plan"]["changes"]]

@@ -1,0 +1,24 @@
+"""Notary Project signatures: the handler of the ``notation-signature`` kind.
+
+The planner does not plan this kind yet (a ``sign: true`` tag of a notation document is
+the plan error ``notation-not-planned``), so only a plan file made elsewhere can carry
+one; it is refused, naming the change, before anything is written for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from acr_reconcile.apply.context import ApplyContext
+from acr_reconcile.errors import AcrReconcileError
+from acr_reconcile.plan.model import Change, NotationSignatureParams
+
+
+def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
+    del ctx
+    change = changes[0]
+    change.params_as(NotationSignatureParams)
+    raise AcrReconcileError(
+        f"{change.address}: this version of acr-reconcile does not make or remove Notary "
+        "Project signatures in apply; nothing was written for it"
+    )
