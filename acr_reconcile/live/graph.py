@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from acr_reconcile.azure.graph import GraphClient, GraphPrincipal
+from acr_reconcile.azure.graph import COLLECTIONS, GraphClient, GraphPrincipal
+from acr_reconcile.errors import AcrReconcileError
 from acr_reconcile.live.state import LivePrincipal, PrincipalResolution, ResolutionStatus
 from acr_reconcile.spec.document import SpecDocument
 from acr_reconcile.spec.models import PrincipalRef
@@ -37,15 +38,39 @@ def _live(found: GraphPrincipal) -> LivePrincipal:
     )
 
 
-def resolve(graph: GraphClient, ref: PrincipalRef, principal_type: str) -> PrincipalResolution:
-    """Look one reference up: objectId directly, appId and displayName by filter."""
+def _lookup(graph: GraphClient, ref: PrincipalRef, principal_type: str) -> list[GraphPrincipal]:
     if ref.object_id is not None:
         one = graph.by_object_id(ref.object_id.lower(), principal_type)
-        matches = [one] if one else []
-    elif ref.app_id is not None:
-        matches = graph.search("appId", ref.app_id, "ServicePrincipal")
-    else:
-        matches = graph.search("displayName", ref.display_name or "", principal_type)
+        return [one] if one else []
+    if ref.app_id is not None:
+        return graph.search("appId", ref.app_id, "ServicePrincipal")
+    return graph.search("displayName", ref.display_name or "", principal_type)
+
+
+def _of_another_type(
+    graph: GraphClient, ref: PrincipalRef, principal_type: str
+) -> list[GraphPrincipal]:
+    """Where a principal not found as the declared type is, so the plan can say "the
+    directory says it is a User" instead of "no principal". Best effort: an identity
+    allowed to read service principals only may not read users or groups."""
+    if ref.app_id is not None:
+        return []  # an appId names a service principal, whatever the spec says
+    for other in COLLECTIONS:
+        if other == principal_type:
+            continue
+        try:
+            found = _lookup(graph, ref, other)
+        except AcrReconcileError:
+            continue
+        if found:
+            return found
+    return []
+
+
+def resolve(graph: GraphClient, ref: PrincipalRef, principal_type: str) -> PrincipalResolution:
+    """Look one reference up: objectId directly, appId and displayName by filter; when the
+    declared type has none, the other types too (the planner reports the contradiction)."""
+    matches = _lookup(graph, ref, principal_type) or _of_another_type(graph, ref, principal_type)
     if not matches:
         return PrincipalResolution(ResolutionStatus.NOT_FOUND)
     if len(matches) > 1:

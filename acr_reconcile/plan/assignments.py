@@ -77,9 +77,10 @@ def resolve_signer(ctx: DocumentContext, index: int, signer: SignerSpec) -> Live
     if found.principal.principal_type != signer.principal_type.value:
         ctx.error(
             ctx.registry_id,
-            f"signer {signer.name}: principalType is {signer.principal_type.value} in the spec "
-            f"but the directory says {found.principal.principal_type} for "
-            f"{found.principal.object_id}; fix principalType",
+            f"signer {signer.name}: principalType is {signer.principal_type.value} in the spec, "
+            f"but the directory has {_ref_text(signer)} as a {found.principal.principal_type} "
+            f"({found.principal.display_name}, object id {found.principal.object_id}); set "
+            f"principalType: {found.principal.principal_type}",
             f"signers.{index}.principalType",
             "principal-type-mismatch",
         )

@@ -65,3 +65,23 @@ def test_a_signer_named_by_object_id_resolves_and_converges(
     spec = _spec_with(walkthrough, tmp_path, f"objectId: {object_id}")
     assert cli("apply", spec, "--auto-approve").code == 0
     assert cli("plan", spec, "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("by", ["displayName", "objectId"])
+def test_a_principal_type_the_directory_contradicts_is_explained(
+    by: str, cli: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The spec says ServicePrincipal, the directory has a User of that name: the plan
+    says so and how to fix it, not "no principal with displayName … in the directory"."""
+    _, object_id, _ = sandbox.add_principal(f"PlatformUser{by}", "User")
+    value = f"PlatformUser{by}" if by == "displayName" else object_id
+    spec = _spec_with(walkthrough, tmp_path, f"{by}: {value}")
+    sandbox.clear_requests()
+    plan = cli("plan", spec, "--detailed-exitcode")
+    assert plan.code == 1
+    assert "principalType is ServicePrincipal in the spec" in plan.text
+    assert f"as a User (PlatformUser{by}, object id {object_id}); set principalType: User" in (
+        " ".join(plan.text.split())
+    )
+    assert "no principal with" not in plan.text
+    assert writes(sandbox.requests()) == []
