@@ -9,6 +9,7 @@ needs no code path of its own. azure.identity is imported only when a credential
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,9 +58,19 @@ def access_token(credential: Any, scope: str) -> str:
 
 
 def _first_line(error: Exception) -> str:
+    """The line that says why: a chained credential's first line is only "failed to
+    retrieve a token from the included credentials"; the attempt that got an answer from
+    Entra (AADSTS…, not "unavailable") is the one a user can act on."""
     text = str(getattr(error, "message", None) or error).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    answered = [
+        line
+        for line in lines[1:]
+        if re.match(r"^\w+Credential: ", line) and "unavailable" not in line.lower()
+    ]
+    chosen = answered[0] if answered else (lines[0] if lines else "")
     # Entra's words: a token service may echo the request, secret included
-    return echo(text.splitlines()[0].rstrip(".")) if text else type(error).__name__
+    return echo(chosen.rstrip(".")) if chosen else type(error).__name__
 
 
 def token_claims(token: str) -> dict[str, Any]:

@@ -55,8 +55,17 @@ def build_parser(prog: str = "acr-sandbox") -> argparse.ArgumentParser:
     actions.add_parser("reset", help="clear the sandbox state (restarts it if it runs)")
     principal = actions.add_parser("principal", help="manage sandbox principals")
     principal_actions = principal.add_subparsers(dest="principal_action", required=True)
-    add = principal_actions.add_parser("add", help="create a service principal with a secret")
+    add = principal_actions.add_parser(
+        "add", help="create a principal (a service principal gets an appId and a secret)"
+    )
     add.add_argument("name", help="display name")
+    add.add_argument(
+        "--type",
+        dest="principal_type",
+        choices=("ServicePrincipal", "User", "Group"),
+        default="ServicePrincipal",
+        help="directory object type (default ServicePrincipal)",
+    )
     for action in (up, *(actions.choices[n] for n in ("down", "status", "env", "reset")), add):
         # also accepted after the action: `sandbox up --state-dir DIR`
         action.add_argument(
@@ -93,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         "status": lambda: commands.status(state_dir),
         "env": lambda: commands.env(state_dir),
         "reset": lambda: commands.reset(state_dir),
-        "principal": lambda: commands.principal_add(state_dir, args.name),
+        "principal": lambda: commands.principal_add(state_dir, args.name, args.principal_type),
     }
     result: int = handlers[args.action]()
     return result

@@ -74,6 +74,7 @@ def reset(state_dir: Path) -> int:
         process.stop(state_dir)
     port = _kept_port(state_dir)
     dct = _kept_dct(state_dir)
+    retire_credentials(state_dir)
     for name in ("state.json", "requests.jsonl", "secrets", "dataplane", "keyvault", "faults.json"):
         target = state_dir / name
         if target.is_dir():
@@ -85,6 +86,22 @@ def reset(state_dir: Path) -> int:
         process.start(state_dir, port=port, dct=dct)
         print("sandbox restarted")
     return 0
+
+
+def retire_credentials(state_dir: Path) -> None:
+    """The tenant and app ids the reset retires, so Entra can say why they fail."""
+    from acr_sandbox.retired import retire_app_ids
+
+    try:
+        state = json.loads((state_dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return
+    principals = state.get("principals", {}) if isinstance(state, dict) else {}
+    ids = [str(p.get("appId")) for p in principals.values() if isinstance(p, dict)]
+    owner = state.get("owner", {}) if isinstance(state, dict) else {}
+    ids += [str(owner.get("appId"))] if isinstance(owner, dict) and owner.get("appId") else []
+    ids += [str(state["tenantId"])] if isinstance(state, dict) and state.get("tenantId") else []
+    retire_app_ids(state_dir, [i for i in ids if i and i != "None"])
 
 
 def _kept_port(state_dir: Path) -> int | None:
@@ -103,12 +120,16 @@ def _kept_dct(state_dir: Path) -> str | None:
     return str(settings.get("dct")) if settings.get("dct") else None
 
 
-def principal_add(state_dir: Path, name: str) -> int:
+def principal_add(state_dir: Path, name: str, principal_type: str = "ServicePrincipal") -> int:
     if process.running_pid(state_dir) is None:
         raise SandboxError("the sandbox is not running; run 'acr-reconcile sandbox up' first")
-    created = process.admin(state_dir, "POST", "/_sandbox/principals", {"displayName": name})
+    body = {"displayName": name, "type": principal_type}
+    created = process.admin(state_dir, "POST", "/_sandbox/principals", body)
     print(f"displayName: {name}")
-    print(f"appId:       {created['appId']}")
+    print(f"type:        {principal_type}")
+    if principal_type == "ServicePrincipal":
+        print(f"appId:       {created['appId']}")
     print(f"objectId:    {created['objectId']}")
-    print(f"secret:      {created['secret']}   (shown once; it is not stored)")
+    if created.get("secret"):
+        print(f"secret:      {created['secret']}   (shown once; it is not stored)")
     return 0

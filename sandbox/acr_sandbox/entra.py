@@ -28,6 +28,7 @@ from acr_sandbox import jwt
 from acr_sandbox.arm.errors import json_response
 from acr_sandbox.context import Sandbox, ctx
 from acr_sandbox.directory import find_by_app_id
+from acr_sandbox.retired import reset_hint
 from acr_sandbox.state import secret_matches
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -45,8 +46,13 @@ def v1_issuer(sandbox: Sandbox) -> str:
 
 async def openid_configuration(request: web.Request) -> web.Response:
     sandbox = ctx(request)
+    tenant = request.match_info["tenant"]
     try:
-        _check_tenant(sandbox, request.match_info["tenant"], discovery=True)
+        # A tenant a reset replaced is still discovered (pointing at today's tenant), so a
+        # client with the old exports reaches the token endpoint and is told the remedy:
+        # MSAL reports a failed discovery without Entra's words (docs/sandbox.md).
+        if not reset_hint(sandbox.state_dir, tenant):
+            _check_tenant(sandbox, tenant, discovery=True)
     except OAuthError as error:
         return error.response()
     base = f"{sandbox.base_url}/{sandbox.tenant_id}"
@@ -116,8 +122,8 @@ def _check_tenant(sandbox: Sandbox, tenant: str, *, discovery: bool = False) -> 
         400,
         "invalid_tenant" if discovery else "invalid_request",
         90002,
-        f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-        "and are signing into the correct cloud.",
+        reset_hint(sandbox.state_dir, tenant) + f"Tenant '{tenant}' not found. Check to make "
+        "sure you have the correct tenant ID and are signing into the correct cloud.",
     )
 
 
@@ -164,10 +170,15 @@ def issue(sandbox: Sandbox, form: dict[str, str]) -> dict[str, Any]:
             400,
             "unauthorized_client",
             700016,
-            f"Application with identifier '{client_id}' was not found in the directory "
+            reset_hint(sandbox.state_dir, client_id)
+            + f"Application with identifier '{client_id}' was not found in the directory "
             f"'{sandbox.tenant_id}'.",
         )
-    _authenticate_client(record, form)
+    try:
+        _authenticate_client(record, form)
+    except OAuthError as error:
+        error.description = reset_hint(sandbox.state_dir, client_id) + error.description
+        raise
     audience = _audience(form.get("scope", ""))
     lifetime = int(sandbox.settings.get("tokenLifetimeSeconds", 3600))
     now = int(time.time())

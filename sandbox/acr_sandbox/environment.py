@@ -31,6 +31,8 @@ def env_vars(state_dir: Path) -> dict[str, str]:
         "REQUESTS_CA_BUNDLE": bundle,
         "SSL_CERT_FILE": bundle,
         "ARM_METADATA_HOSTNAME": host,
+        # so `acr-reconcile sandbox status|down|reset` find this sandbox from any directory
+        "ACR_RECONCILE_SANDBOX_DIR": str(state_dir.resolve()),
     }
 
 

@@ -93,3 +93,48 @@ def test_down_without_a_daemon_and_env_before_up(
     assert "not running" in capsys.readouterr().out
     assert _cli(state_dir, "env") == 1
     assert "sandbox up" in capsys.readouterr().err
+
+
+def test_env_names_the_state_dir_principals_of_each_type_and_a_reset_says_what_to_do(
+    state_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _cli(state_dir, "up", "--dct", "legacy") == 0
+    capsys.readouterr()
+    assert _cli(state_dir, "env") == 0
+    exported = _exports(capsys.readouterr().out)
+    assert exported["ACR_RECONCILE_SANDBOX_DIR"] == str(state_dir.resolve())
+
+    # status and down find the sandbox from any directory once the env is loaded
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for key, value in exported.items():
+        monkeypatch.setenv(key, value)
+    assert main(["sandbox", "status"]) == 0
+    capsys.readouterr()
+
+    assert main(["sandbox", "principal", "add", "ReleaseManagers", "--type", "Group"]) == 0
+    group = capsys.readouterr().out
+    assert "type:        Group" in group and "objectId:" in group
+    assert "appId:" not in group and "secret:" not in group
+    assert main(["sandbox", "principal", "add", "Alice", "--type", "User"]) == 0
+    assert "type:        User" in capsys.readouterr().out
+
+    assert main(["sandbox", "reset"]) == 0
+    capsys.readouterr()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        (Path(__file__).parents[3] / "examples" / "hello-world.yaml")
+        .read_text()
+        .split("signers:")[0]
+    )
+    stale = main(["plan", str(spec)])  # the shell still has the old exports
+    err = capsys.readouterr().err
+    assert stale == 1
+    assert "This sandbox was reset" in err
+    assert 'eval "$(acr-reconcile sandbox env)"' in err
+    assert exported["AZURE_CLIENT_SECRET"] not in err
+    assert main(["sandbox", "down"]) == 0
