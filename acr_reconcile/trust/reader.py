@@ -4,6 +4,7 @@ by checksum; every signature, threshold, hash, version and expiry is checked."""
 
 from __future__ import annotations
 
+import shlex
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -94,14 +95,12 @@ def _trusted_root(
         check_expiry(gun, "root", remote.expires, now)
         return remote_raw, remote
     previous = _self_signed_root(gun, pinned_raw)
+    if remote.version < previous.version:
+        raise TrustDataInvalid(_not_the_pinned_root(gun, cache, previous, remote))
     check_rollback(gun, "root", remote.version, previous.version)
     if remote.version == previous.version:
         if _signed_part(remote_raw) != _signed_part(pinned_raw):
-            raise TrustDataInvalid(
-                f"{gun}: root v{remote.version} changed without a new version; if the "
-                f"repository was deleted and re-created on purpose, remove {cache.base.parent} "
-                "to trust the new root"
-            )
+            raise TrustDataInvalid(_not_the_pinned_root(gun, cache, previous, remote))
         return remote_raw, remote  # same content, re-serialised or with other signatures
     if remote.version - previous.version > MAX_ROOT_STEPS:
         raise TrustDataInvalid(
@@ -127,6 +126,28 @@ def _trusted_root(
     check_root_certificates(gun, remote.keys, remote.roles["root"], now)
     check_expiry(gun, "root", remote.expires, now)
     return remote_raw, remote
+
+
+def _root_key(root: Root) -> str:
+    ids = root.roles["root"].keyids
+    return ids[0][:12] if ids else "none"
+
+
+def _not_the_pinned_root(gun: str, cache: TrustCache, pinned: Root, remote: Root) -> str:
+    """What happened and the exact remedy: a root other than the one pinned on first use,
+    not reached by a signed rotation, is what re-created trust data looks like (a sandbox
+    reset, a registry deleted and made again) and also what an attack looks like."""
+    pin = cache.base.parent
+    return (
+        f"{gun}: changed without a new version: the trust server's root (v{remote.version}, "
+        f"root key {_root_key(remote)}) is not the one this machine pinned on first use "
+        f"(v{pinned.version}, root key {_root_key(pinned)}) and is not signed by it. "
+        "That is what trust data deleted and created anew looks like (a sandbox reset, a "
+        "registry deleted and re-created), and also what an attack looks like. If you know "
+        f"the trust data was reset, forget the old pin with: rm -r {shlex.quote(str(pin))} "
+        "and run plan again (the new root is then trusted on first use); otherwise "
+        "investigate before signing anything"
+    )
 
 
 def _signed_part(raw: bytes) -> bytes:

@@ -102,5 +102,10 @@ def test_a_changed_root_with_the_same_version_is_refused(tmp_path: Path) -> None
     )
     server = FixtureServer()
     server.files["root"] = sign(swapped.to_json(), [(key, cert.key_id)])
-    with pytest.raises(TrustDataInvalid, match="root v1 changed without a new version"):
+    with pytest.raises(TrustDataInvalid, match="changed without a new version") as raised:
         fetch_trusted(server, cache, GUN, NOW)  # type: ignore[arg-type]
+    # what happened, and the exact remedy for a reset that was meant
+    message = str(raised.value)
+    assert f"root key {cert.key_id[:12]}" in message and "pinned on first use" in message
+    assert "a sandbox reset, a registry deleted and re-created" in message
+    assert f"rm -r {cache.base.parent}" in message and "run plan again" in message
