@@ -142,3 +142,29 @@ def test_apply_counts_what_the_plan_counted_and_prints_no_bookkeeping(
     assert f"Apply complete! {add} added, {change} changed, {destroy} destroyed." in applied.out
     assert int(add) > 4  # resource group, registry, roles, imports and signatures
     assert ": recorded" not in applied.out and "registry:" not in applied.out
+
+
+def test_the_documented_out_of_band_sdk_program_works_with_the_exports_alone(
+    converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle
+) -> None:
+    """docs/sandbox.md's example, run as a user runs it: a process with `sandbox env`."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.plan_apply_support import ROOT
+
+    program = ROOT / "examples" / "sandbox" / "out_of_band.py"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ARM_"))}
+    done = subprocess.run(
+        [sys.executable, str(program), RG, REGISTRY],
+        env=env | sandbox.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{REGISTRY}: adminUserEnabled = True" in done.stdout
+    drift = converged("plan", walkthrough.spec, "--detailed-exitcode", "--fail-on", "drift")
+    assert drift.code == 2 and "adminUserEnabled" in drift.out
+    assert converged("apply", walkthrough.spec, "--auto-approve").code == 0

@@ -78,3 +78,12 @@ def test_every_pipeline_kind_has_an_example() -> None:
         "drift-cronjob.yaml",
         "sharded-indexed-job.yaml",
     } <= names
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_examples_install_the_tool_from_git_not_from_a_package_index(path: Path) -> None:
+    """The tool is not published to a package index: `pip install acr-reconcile` fails."""
+    text = path.read_text()
+    assert not re.search(r"pip install\s+['\"]?acr-reconcile\b", text), path.name
+    installs = re.findall(r"pip install [^\n]+", text)
+    assert all("git+" in line or "GIT" in line for line in installs), installs
