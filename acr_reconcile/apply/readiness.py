@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from acr_reconcile.errors import Diagnostic, SigningKeyError
 from acr_reconcile.plan.context import BLOCKS, BLOCKS_APPLY
-from acr_reconcile.plan.model import Plan
+from acr_reconcile.plan.model import Plan, RoleAssignmentParams
 
 
 def apply_blockers(plan: Plan) -> list[Diagnostic]:
@@ -26,4 +26,34 @@ def require_ready(plan: Plan) -> None:
     lines = [f"apply cannot start: {len(blockers)} problem(s) with signing material"]
     lines += [f"  {d.location + ': ' if d.location else ''}{d.message}" for d in blockers]
     lines.append("nothing was changed; provide what is missing and run apply again")
+    raise SigningKeyError("\n".join(lines))
+
+
+def _caller_grants(plan: Plan) -> dict[str, str]:
+    return {
+        c.address: c.summary
+        for c in plan.pending
+        if isinstance(c.params, RoleAssignmentParams) and c.params.for_caller
+    }
+
+
+def require_same_caller(saved: Plan, fresh: Plan) -> None:
+    """A saved plan grants Key Vault roles to the identity that made it; the identity
+    applying it must need no other grant (a read-only identity plans, a pipeline applies:
+    then the plan must be made as the one that applies, or give it the roles first)."""
+    missing = [
+        summary
+        for address, summary in _caller_grants(fresh).items()
+        if address not in _caller_grants(saved)
+    ]
+    if not missing:
+        return
+    lines = [
+        "apply cannot start: the identity running apply needs Key Vault roles this "
+        "saved plan does not grant (it was made by another identity):"
+    ]
+    lines += [f"  {summary}" for summary in missing]
+    lines.append(
+        "nothing was changed; plan again as the identity that applies, or give it these roles first"
+    )
     raise SigningKeyError("\n".join(lines))

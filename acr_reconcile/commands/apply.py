@@ -141,7 +141,7 @@ def _show(plan: Plan, connection: Connection, args: argparse.Namespace) -> None:
 
 
 def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) -> Plan:
-    from acr_reconcile.apply.readiness import require_ready
+    from acr_reconcile.apply.readiness import require_ready, require_same_caller
     from acr_reconcile.errors import StalePlanError
     from acr_reconcile.plan.fingerprint import compare, live_fingerprints, live_observations
     from acr_reconcile.plan.planfile import read_plan
@@ -158,6 +158,7 @@ def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) ->
         raise StalePlanError(explanations)
     _show(saved.plan, connection, args)
     require_ready(fresh.plan)  # this run's keys and passphrases, not the planning run's
+    require_same_caller(saved.plan, fresh.plan)  # Key Vault roles for this run's identity
     return saved.plan
 
 

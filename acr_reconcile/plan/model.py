@@ -93,6 +93,9 @@ class RoleAssignmentParams:
     principal_type: str
     role_definition_guid: str  # bare lower-case GUID
     role_definition_id: str | None = None  # full id, for creates; None for a prune
+    # a Key Vault role the identity running apply needs itself (to create the certificate,
+    # to sign): apply of a saved plan checks it runs as the identity the plan grants it to
+    for_caller: bool = False
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,9 @@ def _caller_roles(
             continue
         principal = LivePrincipal(caller, None, "the identity running apply", _caller_type(ctx))
         label = f"the identity running apply ({caller}), {WHY[guid]}"
-        change = _assignment(ctx, key, vault, scope, principal, guid, here, label, CALLER_PATH)
+        change = _assignment(
+            ctx, key, vault, scope, principal, guid, here, label, CALLER_PATH, for_caller=True
+        )
         planned[pair] = change
         mine.append(change)
     return mine
@@ -148,6 +150,8 @@ def _assignment(
     here: dict[tuple[str, str], LiveRoleAssignment],
     label: str,
     path: str,
+    *,
+    for_caller: bool = False,
 ) -> Change:
     oid = principal.object_id.lower()
     existing = here.get((oid, guid))
@@ -182,6 +186,7 @@ def _assignment(
                 principal_type=principal.principal_type,
                 role_definition_guid=guid,
                 role_definition_id=names.role_definition_id(ctx.subscription, guid),
+                for_caller=for_caller,
             ),
             target=ctx.target,
         )
