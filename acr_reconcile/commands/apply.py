@@ -148,6 +148,9 @@ def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) ->
 
     saved = read_plan(path)
     fresh = plan_command.plan_documents(saved.documents, connection, args.parallelism)
+    # first: another identity sees other live facts (what it may not read), so the plan
+    # would also look stale, for a reason that does not say what to do
+    require_same_caller(saved.plan, fresh.plan)
     explanations = compare(
         saved.plan.fingerprints,
         live_fingerprints(saved.documents, fresh.live),
@@ -158,7 +161,6 @@ def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) ->
         raise StalePlanError(explanations)
     _show(saved.plan, connection, args)
     require_ready(fresh.plan)  # this run's keys and passphrases, not the planning run's
-    require_same_caller(saved.plan, fresh.plan)  # Key Vault roles for this run's identity
     return saved.plan
 
 

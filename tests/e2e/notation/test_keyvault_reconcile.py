@@ -134,3 +134,45 @@ def test_a_run_that_needs_no_new_role_assignment_never_waits(
     assert applied.code == 0, applied.text
     assert WAITING not in applied.text
     assert _certificate(sandbox, "release-two").subject.rfc4514_string().startswith("CN=release,")
+
+
+def test_a_saved_plan_applied_by_an_identity_without_key_vault_roles_is_refused(
+    setting: str,
+    sandbox: SandboxHandle,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """The plan grants the planner the roles it needs to create the certificate and sign;
+    another identity (an Owner of the subscription, but without Key Vault Crypto User on
+    the vault) applying that plan is refused before the first write, naming the roles."""
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+
+    app, object_id, secret = sandbox.add_principal("other-pipeline")
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    subscription = f"/subscriptions/{sandbox.subscription_id}"
+    with sdk(sandbox) as clients:
+        clients.authorization.role_assignments.create(
+            subscription,
+            "5d7c1c1e-0000-4000-8000-00000000000e",
+            RoleAssignmentCreateParameters(
+                role_definition_id=f"{subscription}/providers/Microsoft.Authorization/roleDefinitions/{owner}",
+                principal_id=object_id,
+                principal_type="ServicePrincipal",
+            ),
+        )
+    spec = tmp_path / "third.yaml"
+    spec.write_text(_spec(sandbox, setting, "release-three"))
+    saved = tmp_path / "third.plan"
+    planned = cli_runner(sandbox.env(), monkeypatch, capsys)("plan", spec, "--out", saved)
+    assert planned.code == 0, planned.text
+
+    other = sandbox.env() | {"AZURE_CLIENT_ID": app, "AZURE_CLIENT_SECRET": secret}
+    sandbox.clear_requests()
+    refused = cli_runner(other, monkeypatch, capsys)("apply", saved, "--auto-approve")
+    assert refused.code == 1, refused.text
+    assert "needs Key Vault roles this saved plan does not grant" in refused.err
+    assert f"Key Vault Crypto User for the identity running apply ({object_id})" in refused.err
+    assert "nothing was changed" in refused.err
+    assert secret not in refused.text
+    assert writes(sandbox.requests()) == []
