@@ -21,6 +21,7 @@ SIGNER = "DavidServiceAccount"
 PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
 REGISTRY_PATH = rf"/registries/{REGISTRY}$"
 ASSIGNMENT_PATH = r"/roleAssignments/[^/]+$"
+VAULT, CERTIFICATE = "faultvault", "faultcert"
 
 # fault -> the rule fields that make it (count 2: a first retry meets it again)
 TRANSIENT = {
@@ -69,6 +70,7 @@ def spec_text(
     prune: bool = False,
     images: Sequence[tuple[str, bool, str | None]] = (),
     subscription: str,
+    vault: bool = False,
 ) -> str:
     """A one-document spec; signers are (label, principal key, value) with AcrPush."""
     lines = [
@@ -90,6 +92,10 @@ def spec_text(
     for tag, sign, source in images:
         lines += [f"  - repository: {REPOSITORY}", f"    tags: [{tag}]", f"    sign: {sign}"]
         lines += [f"    source: {source}"] if source else []
+    if vault:  # a signing vault and certificate (notation.signingKey.keyVault)
+        subject = "'CN=m, O=Contoso, ST=WA, C=US'"
+        key = f"{{name: {VAULT}, certificate: {CERTIFICATE}, subject: {subject}}}"
+        lines += ["notation:", "  signingKey:", f"    keyVault: {key}"]
     return "\n".join(lines) + "\n"
 
 
@@ -185,6 +191,16 @@ def _signature(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
     return Scenario(spec, "POST", rf"/{REPOSITORY}/_trust/tuf/$", plane="data")
 
 
+def _vault_create(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    spec = spec_text(subscription=sandbox.subscription_id, vault=True)
+    return Scenario(spec, "PUT", rf"/vaults/{VAULT}$")
+
+
+def _certificate_create(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    spec = spec_text(subscription=sandbox.subscription_id, vault=True)
+    return Scenario(spec, "POST", rf"/certificates/{CERTIFICATE}/create$", plane="data")
+
+
 ACTIONS = (
     ActionKind("resource group create", f"resourceGroups/{RG}", _new_world),
     ActionKind("registry create", f"registries/{REGISTRY}", _new_registry, lro=True),
@@ -195,6 +211,8 @@ ACTIONS = (
     ),
     ActionKind("role assignment delete (prune)", "roleAssignments/", _assignment_prune),
     ActionKind("image import", f"{REPOSITORY}:imported", _image_import, lro=True),
+    ActionKind("key vault create", f"vaults/{VAULT}", _vault_create),
+    ActionKind("signing certificate create", f"certificates/{CERTIFICATE}", _certificate_create),
     ActionKind(
         "tag signature publish",
         f"/{REPOSITORY}",

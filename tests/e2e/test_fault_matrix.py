@@ -8,7 +8,8 @@ retry of the trust upload (a rerun path for the data plane; the terminal-failure
 is the one for ARM). Faults are sandbox rules (method + path regex + count) aimed at the
 action's own request:
 ARM writes on the control plane, the trust upload (``POST /v2/<repo>/_trust/tuf/``) on
-the registry's loginServer.
+the registry's loginServer, the certificate create (``POST /certificates/<name>/create``)
+on the vault's data plane.
 """
 
 from __future__ import annotations
