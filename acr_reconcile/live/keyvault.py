@@ -19,7 +19,7 @@ from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.azure.errors import error_code, translate
 from acr_reconcile.azure.paging import PageGuard, all_items
 from acr_reconcile.live.arm import resource_group_of
-from acr_reconcile.live.state import LiveCertificate, LiveKeyVault
+from acr_reconcile.live.state import LiveCertificate, LiveKeyVault, NameAvailability
 from acr_reconcile.notation.identity import certificate_subject, format_dn
 
 
@@ -63,6 +63,34 @@ def find_vault(session: AzureSession, subscription_id: str, name: str) -> LiveKe
         return parse_vault(client.vaults.get(group, str(found[0].name)))
     except Exception as error:
         raise translate(error, f"{where}/{name}", "reading the key vault") from None
+
+
+def vault_name_availability(
+    session: AzureSession, subscription_id: str, name: str
+) -> NameAvailability:
+    """Whether a vault ``name`` the subscription lacks can be created: a soft-deleted vault
+    of that name in the subscription keeps it (reason ``Deleted``, with its purge date), and
+    vault names are global, so another tenant may hold it."""
+    where = f"/subscriptions/{subscription_id}/providers/Microsoft.KeyVault/deletedVaults"
+    client = session.keyvault(subscription_id)
+    try:
+        guard = PageGuard(session.cloud.resource_manager, where)
+        for deleted in all_items(client.vaults.list_deleted(), guard):
+            if str(deleted.name).lower() == name.lower():
+                props = deleted.properties
+                purge = getattr(props, "scheduled_purge_date", None)
+                when = purge.date().isoformat() if isinstance(purge, datetime) else "its purge date"
+                return NameAvailability(False, "Deleted", f"kept in deleted state until {when}")
+        result = client.vaults.check_name_availability(
+            {"name": name, "type": "Microsoft.KeyVault/vaults"}
+        )
+    except Exception as error:
+        raise translate(error, f"key vault name {name!r}", "checking the vault name") from None
+    return NameAvailability(
+        available=bool(result.name_available),
+        reason=str(getattr(result.reason, "value", result.reason) or "") or None,
+        message=result.message,
+    )
 
 
 def _enum(value: Any) -> str:

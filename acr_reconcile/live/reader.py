@@ -70,6 +70,14 @@ def read_live(
         caller = pending.caller.result() if pending.caller else None
         caller_type = pending.caller_type.result() if pending.caller_type else None
         vaults = _key_vaults(pool, session, documents, snapshots, pending.vaults)
+        vault_names = {
+            k[1]: f.result()
+            for k, f in {
+                k: pool.submit(keyvault.vault_name_availability, session, k[0], k[1])
+                for k, v in vaults.items()
+                if v is None
+            }.items()
+        }
         registries = _registries(documents, snapshots)
         availability = _name_checks(pool, session, registries)
         registries, availability = _taken_meanwhile(
@@ -81,6 +89,7 @@ def read_live(
             key: snapshots[key[0]].resource_groups.get(key[1]) for key in _rg_keys(documents)
         },
         key_vaults=vaults,
+        key_vault_names=vault_names,
         caller_principal_type=caller_type,
         registries=registries,
         principals=principals,

@@ -213,6 +213,9 @@ class LiveState:
     # signing vaults by (subscription id, lower-case vault name), found anywhere in the
     # subscription; None: no vault of that name there. A vault not in the map was not read.
     key_vaults: dict[tuple[str, str], LiveKeyVaultData | None] = field(default_factory=dict)
+    # vault names (lower-case) not found in their subscription -> what blocks creating them:
+    # a soft-deleted vault of that name there (``deleted``), or the global name check
+    key_vault_names: dict[str, NameAvailability] = field(default_factory=dict)
     # "ServicePrincipal" | "User" for the identity running the plan (from its token), if known
     caller_principal_type: str | None = None
 

@@ -122,7 +122,14 @@ def _vault_observations(doc: SpecDocument, live: LiveState) -> dict[str, Observa
     where = f"{sub}/{key.name.lower()}"
     data = live.key_vaults.get((sub, key.name.lower()))
     if data is None:
-        return {f"key-vault {where}": {"exists": False}}
+        name = live.key_vault_names.get(key.name.lower())
+        return {
+            f"key-vault {where}": {
+                "exists": False,
+                "nameAvailable": name.available if name else None,
+                "nameReason": name.reason if name else None,
+            }
+        }
     vault = data.vault
     certificate = data.certificates.get(key.certificate.lower())
     found: dict[str, Observation] = {

@@ -77,6 +77,8 @@ def plan_key_vault(ctx: DocumentContext) -> None:
             "keyvault-resource-group-missing",
         )
         return
+    if data is None and not _name_free(ctx, key):
+        return
     vault = _vault_change(ctx, key, group, data)
     if data is not None:
         _check_vault(ctx, data)
@@ -86,6 +88,32 @@ def plan_key_vault(ctx: DocumentContext) -> None:
     if certificate is not None and certificate.exists:
         _check_certificate(ctx, key, certificate)
     _certificate_change(ctx, key, vault, certificate, caller_roles)
+
+
+def _name_free(ctx: DocumentContext, key: KeyVaultKeySpec) -> bool:
+    """A vault to create needs its name: not soft-deleted here, not taken anywhere."""
+    checked = ctx.live.key_vault_names.get(key.name.lower())
+    if checked is None or checked.available:
+        return True
+    resource = names.key_vault_id(ctx.subscription, vault_group(ctx, key), key.name)
+    if checked.reason == "Deleted":
+        ctx.error(
+            resource,
+            f"key vault {key.name} was deleted and is {checked.message} (soft delete keeps "
+            "its name): recover it (az keyvault recover -n NAME) to keep its keys, or purge "
+            "it (az keyvault purge -n NAME) to create it anew; the tool does neither",
+            f"{KEY_PATH}.name",
+            "keyvault-soft-deleted",
+        )
+    else:
+        ctx.error(
+            resource,
+            f"key vault name {key.name} is taken ({checked.message or checked.reason}); vault "
+            "names are global: choose another name",
+            f"{KEY_PATH}.name",
+            "keyvault-name-taken",
+        )
+    return False
 
 
 def _group_available(ctx: DocumentContext, group: str) -> bool:

@@ -28,7 +28,7 @@ WAITING = "waiting for the new Key Vault role assignment to take effect"
 CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 
 
-def _spec(sandbox: SandboxHandle, signer_app: str, certificate: str) -> str:
+def _spec(sandbox: SandboxHandle, signer_app: str, certificate: str, vault: str = VAULT) -> str:
     return f"""\
 apiVersion: acr-reconcile/v1
 kind: RegistryTrust
@@ -41,7 +41,7 @@ signers:
     roles: [AcrPush, Key Vault Crypto User, Key Vault Certificate User]
 notation:
   signingKey:
-    keyVault: {{name: {VAULT}, certificate: {certificate}, subject: "{SUBJECT}"}}
+    keyVault: {{name: {vault}, certificate: {certificate}, subject: "{SUBJECT}"}}
 """
 
 
@@ -176,3 +176,23 @@ def test_a_saved_plan_applied_by_an_identity_without_key_vault_roles_is_refused(
     assert "nothing was changed" in refused.err
     assert secret not in refused.text
     assert writes(sandbox.requests()) == []
+
+
+def test_a_soft_deleted_vault_of_that_name_is_a_plan_error_naming_recover_and_purge(
+    setting: str, cli: Cli, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    body = {
+        "location": "westeurope",
+        "properties": {"tenantId": sandbox.tenant_id, "sku": {"family": "A", "name": "standard"}},
+    }
+    vaults = sandbox.keyvault_client().vaults
+    vaults.begin_create_or_update(GROUP, "kv-deleted-e2e", body).result()
+    vaults.delete(GROUP, "kv-deleted-e2e")
+    spec = tmp_path / "deleted.yaml"
+    spec.write_text(_spec(sandbox, setting, "release", vault="kv-deleted-e2e"))
+    sandbox.clear_requests()
+    planned = cli("plan", spec)
+    assert planned.code == 1, planned.text
+    assert "kv-deleted-e2e was deleted and is kept in deleted state until" in planned.err
+    assert "az keyvault recover" in planned.err and f"{spec}:" in planned.err
+    assert writes(sandbox.requests(arm_only=True)) == []

@@ -286,6 +286,12 @@ def build_live(case: dict[str, Any], docs: list[SpecDocument]) -> s.LiveState:
         caller_object_id=raw.get("caller"),
         caller_principal_type=raw.get("callerType"),
         signing=_signing(raw.get("signing")),
+        key_vault_names={
+            name.lower(): s.NameAvailability(
+                v.get("available", True), v.get("reason"), v.get("message")
+            )
+            for name, v in raw.get("keyVaultNames", {}).items()
+        },
         key_vaults={
             (SUB, v.get("name", "contoso-signing").lower()): _key_vault(v)
             for v in raw.get("keyVaults", [])
