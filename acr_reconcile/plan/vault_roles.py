@@ -75,22 +75,81 @@ def plan_vault_roles(
         if a.scope.rstrip("/").lower() == scope.lower()
     }
     planned: dict[tuple[str, str], Change] = {}
+    managed: set[str] = set()
     for index, signer in enumerate(ctx.doc.spec.signers):
         roles = [(j, r) for j, r in enumerate(signer.roles) if is_key_vault_role(r)]
         if not roles:
             continue
         principal = resolve_signer(ctx, index, signer)
         if principal is None:
+            managed.update(role_definition_guid(r) for _, r in roles)
             continue
         for j, role in roles:
             guid = role_definition_guid(role)
+            managed.add(guid)
             pair = (principal.object_id.lower(), guid)
             if pair in planned:
                 continue
             label = f"{signer.name} ({pair[0]})"
             path = f"signers.{index}.roles.{j}"
             planned[pair] = _assignment(ctx, key, vault, scope, principal, guid, here, label, path)
-    return _caller_roles(ctx, key, vault, scope, live, here, planned, creates_certificate)
+    mine = _caller_roles(ctx, key, vault, scope, live, here, planned, creates_certificate)
+    if ctx.doc.spec.role_assignments.prune:
+        _prune(ctx, key, vault, here, planned, managed)
+    return mine
+
+
+def _prune(
+    ctx: DocumentContext,
+    key: KeyVaultKeySpec,
+    vault: Change,
+    here: dict[tuple[str, str], LiveRoleAssignment],
+    planned: dict[tuple[str, str], Change],
+    managed: set[str],
+) -> None:
+    """``roleAssignments.prune`` on the vault: vault-scope assignments of the Key Vault roles
+    the signers name, held by no one the spec lists; never the caller's own."""
+    caller = (ctx.live.caller_object_id or "").lower()
+    for pair, live in sorted(here.items()):
+        if pair[1] not in managed or pair in planned:
+            continue
+        role = builtin_role_name(pair[1]) or pair[1]
+        if pair[0] == caller:
+            ctx.warn(
+                live.id,
+                f"not pruning role {role} of {pair[0]} on key vault {key.name}: it is the "
+                "identity running this plan; remove it by hand if meant",
+                "roleAssignments.prune",
+                "prune-skips-caller",
+            )
+            continue
+        state = {"principalId": pair[0], "roleDefinition": role, "scope": live.scope}
+        ctx.add(
+            Change(
+                address=names.role_assignment_address(live.scope, pair[0], pair[1]),
+                kind=Kind.ROLE_ASSIGNMENT,
+                action=Action.DELETE,
+                reason=Reason.PRUNE,
+                resource_id=live.id,
+                summary=f"role {role} for {live.principal_type} {pair[0]} on key vault {key.name}",
+                before=state,
+                after=None,
+                diff=attribute_diff(state, None),
+                depends_on=(vault.address,),
+                spec_location=ctx.where("roleAssignments.prune"),
+                params=RoleAssignmentParams(
+                    subscription_id=ctx.subscription,
+                    resource_group=vault.params_as(KeyVaultParams).resource_group,
+                    registry=ctx.registry_name,
+                    scope=live.scope,
+                    name=live.name,
+                    principal_id=pair[0],
+                    principal_type=live.principal_type,
+                    role_definition_guid=pair[1],
+                ),
+                target=ctx.target,
+            )
+        )
 
 
 def _caller_roles(
