@@ -168,3 +168,15 @@ def test_the_documented_out_of_band_sdk_program_works_with_the_exports_alone(
     drift = converged("plan", walkthrough.spec, "--detailed-exitcode", "--fail-on", "drift")
     assert drift.code == 2 and "adminUserEnabled" in drift.out
     assert converged("apply", walkthrough.spec, "--auto-approve").code == 0
+
+
+@pytest.mark.parametrize("example", ["sandbox-fleet.yaml", "hello-world.yaml"])
+def test_the_examples_plan_on_the_sandbox(example: str, cli: Cli) -> None:
+    """What a new user tries first plans, without errors (fleet.yaml says it is
+    illustrative: its principal and custom role are placeholders)."""
+    from tests.e2e.plan_apply_support import ROOT
+
+    planned = cli("plan", ROOT / "examples" / example, "--detailed-exitcode", "--output", "json")
+    document = json.loads(planned.out)
+    errors = [d for d in document["diagnostics"] if d["severity"] == "error"]
+    assert planned.code in (0, 2) and not errors, errors or planned.err
