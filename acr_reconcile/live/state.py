@@ -86,6 +86,31 @@ class TagTrust(StrEnum):
     INVALID = "invalid"  # trust data failed verification (see LiveRepositoryTrust.error)
 
 
+class SignatureVerdict(StrEnum):
+    """One Notary Project signature judged under the document's trust policy."""
+
+    TRUSTED = "trusted"  # passes every check (store, identity, validity, expiry)
+    UNTRUSTED = "untrusted"  # intact, but not trusted (``reason`` says which check)
+    INVALID = "invalid"  # fails integrity, or is about another manifest
+
+
+@dataclass(frozen=True)
+class LiveNotationSignature:
+    """A signature manifest whose subject is a tag's manifest, as read and verified.
+
+    Found through the referrers API, or by the ``sha256-<hex>`` tag where the registry
+    has none; verified over the bytes read (``acr_reconcile.notation.verify``).
+    """
+
+    digest: str  # of the signature manifest
+    signature_format: str  # "cose" | "jws"
+    verdict: SignatureVerdict
+    subject: str | None = None  # leaf certificate subject, when the chain decoded
+    reason: str | None = None  # why untrusted or invalid
+    expired: bool = False  # untrusted because a certificate or the signature expired
+    in_tag_schema: bool = False  # listed in the sha256-<hex> tag-schema index
+
+
 @dataclass(frozen=True)
 class LiveTag:
     repository: str
@@ -96,6 +121,9 @@ class LiveTag:
     signed_digest: str | None = None  # what the trust data says, when signed or stale
     signed_size: int | None = None
     signed_role: str | None = None  # "targets" or "targets/releases"
+    media_type: str | None = None  # of the manifest, for a Notary Project payload
+    # Notary Project signatures of the manifest (notation documents only)
+    signatures: tuple[LiveNotationSignature, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +166,12 @@ class LiveRegistryData:
     role_assignments: tuple[LiveRoleAssignment, ...] = ()  # at the registry scope and above
     tags: dict[tuple[str, str], LiveTag] = field(default_factory=dict)  # (repository, tag)
     repositories: dict[str, LiveRepositoryTrust] = field(default_factory=dict)
+    # Notary Project signatures were read for the document's tags (``LiveTag.signatures``);
+    # False: this registry's signatures are unknown, so nothing about them can be planned
+    notation_read: bool = False
+    # the registry answers the referrers API; False: signatures live in sha256-<hex> tags
+    # (a registry with a customer-managed key); None: not known
+    referrers_api: bool | None = None
 
 
 @dataclass(frozen=True)

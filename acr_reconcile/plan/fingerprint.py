@@ -74,6 +74,12 @@ def _image_observations(key: str, doc: SpecDocument, data: LiveRegistryData) -> 
                 "signedDigest": live.signed_digest if live else None,
                 "signedSize": live.signed_size if live else None,
             }
+            if doc.spec.notation is not None:
+                # only for notation documents: every earlier plan keeps its fingerprints
+                found[f"tag {key}/{image.repository}:{tag}"]["signatures"] = [
+                    [n.digest, n.verdict.value, n.expired]
+                    for n in (live.signatures if live else ())
+                ]
     return found
 
 

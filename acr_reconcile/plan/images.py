@@ -23,6 +23,7 @@ from acr_reconcile.plan.model import (
     Reason,
     TagSignatureParams,
 )
+from acr_reconcile.plan.notation_signatures import NotationTags, plan_notation_signatures
 from acr_reconcile.spec.models import ImageSpec, TrustStatus
 from acr_reconcile.spec.reference import parse_image_source
 
@@ -208,7 +209,9 @@ def _signature(
     )
 
 
-def _plan_tag(ctx: DocumentContext, index: int, image: ImageSpec, j: int, tag: str) -> None:
+def _plan_tag(
+    ctx: DocumentContext, index: int, image: ImageSpec, j: int, tag: str, notation: NotationTags
+) -> None:
     path = f"images.{index}.tags.{j}"
     live = _live_tag(ctx, image.repository, tag)
     imported = None
@@ -225,17 +228,10 @@ def _plan_tag(ctx: DocumentContext, index: int, image: ImageSpec, j: int, tag: s
             "digest-pin-mismatch",
         )
         return
+    if ctx.doc.spec.notation is not None:
+        notation.entries.append((index, image, tag, live, imported))
     if ctx.doc.spec.registry.content_trust is not TrustStatus.ENABLED:
-        # validate refuses sign: true without DCT or notation, so this is a notation document.
-        if image.sign:
-            ctx.error(
-                _image_ref(ctx, image.repository, tag),
-                "Notary Project signatures are not read or made by plan and apply yet; "
-                "write the trust policy with 'acr-reconcile trust-policy' and sign with notation",
-                f"images.{index}.sign",
-                "notation-not-planned",
-            )
-        return
+        return  # validate refuses sign: true without DCT or notation
     _signature(ctx, image, tag, path, imported)
 
 
@@ -270,14 +266,18 @@ def _shared_digests(ctx: DocumentContext) -> None:
 
 
 def plan_images(ctx: DocumentContext) -> None:
+    notation = NotationTags()
     for index, image in enumerate(ctx.doc.spec.images):
         repo = _repository(ctx, image.repository)
         for warning in repo.warnings if repo else ():
             ctx.warn(repo.gun if repo else image.repository, warning, f"images.{index}", "trust")
         for j, tag in enumerate(image.tags):
-            _plan_tag(ctx, index, image, j, tag)
+            _plan_tag(ctx, index, image, j, tag, notation)
     if ctx.doc.spec.notation is not None:
+        errors = len(ctx.diagnostics)
         _shared_digests(ctx)
+        if len(ctx.diagnostics) == errors:
+            plan_notation_signatures(ctx, notation)
 
 
 def check_signing(ctx: DocumentContext) -> None:

@@ -179,6 +179,11 @@ class NotationSpec(_Model):
         default_factory=list,
         description="Extra trust anchors (PEM files); the signing certificate is always trusted.",
     )
+    prune: bool = Field(
+        default=False,
+        description="true: signatures of the document's tags that the trust policy does not "
+        "trust are deleted; false: they are left alone.",
+    )
     trusted_identities: list[TrustedIdentity] | None = Field(
         default=None,
         min_length=1,

@@ -1,8 +1,8 @@
 """Notary Project signatures: the handler of the ``notation-signature`` kind.
 
-The planner does not plan this kind yet (a ``sign: true`` tag of a notation document is
-the plan error ``notation-not-planned``), so only a plan file made elsewhere can carry
-one; it is refused, naming the change, before anything is written for it.
+Signing in apply is not built yet (and the live reader does not read signatures, so a
+real plan reports ``notation-not-read`` instead of planning this kind); a plan carrying
+one is refused, naming the change, and nothing is written for it.
 """
 
 from __future__ import annotations

@@ -121,6 +121,19 @@ def _tag(raw: dict[str, Any]) -> s.LiveTag:
         trust=s.TagTrust(raw.get("trust", "unsigned")),
         signed_digest=raw.get("signedDigest"),
         signed_size=raw.get("signedSize"),
+        media_type=raw.get("mediaType", "application/vnd.oci.image.manifest.v1+json"),
+        signatures=tuple(_notation_signature(n) for n in raw.get("signatures", ())),
+    )
+
+
+def _notation_signature(raw: dict[str, Any]) -> s.LiveNotationSignature:
+    return s.LiveNotationSignature(
+        digest=raw["digest"],
+        signature_format=raw.get("format", "cose"),
+        verdict=s.SignatureVerdict(raw.get("verdict", "trusted")),
+        subject=raw.get("subject", "CN=release, O=Contoso, ST=WA, C=US"),
+        reason=raw.get("reason"),
+        expired=raw.get("expired", False),
     )
 
 
@@ -168,6 +181,8 @@ def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryDa
         role_assignments=tuple(_assignment(a, reg) for a in assignments),
         tags={(t["repository"], t["tag"]): _tag(t) for t in raw.get("images", [])},
         repositories={r["repository"]: _repository(r, login) for r in raw.get("repositories", [])},
+        notation_read=raw.get("notationRead", True),
+        referrers_api=raw.get("referrersApi", not raw.get("encryption", False)),
     )
 
 
