@@ -93,6 +93,7 @@ def plan_documents(
     documents: list[SpecDocument], connection: Connection, parallelism: int
 ) -> Planned:
     """Read what the documents depend on and plan; pure from here on."""
+    from acr_reconcile.live.dct_read import read_dct
     from acr_reconcile.live.reader import read_live
     from acr_reconcile.plan.planner import plan
 
@@ -104,6 +105,7 @@ def plan_documents(
         parallelism=parallelism,
         images=data_plane.read,
         signing=data_plane.readiness() if any(d.spec.images for d in documents) else None,
+        dct=lambda registry: read_dct(data_plane, registry),
     )
     return Planned(documents, live, plan(documents, live, connection.rules))
 

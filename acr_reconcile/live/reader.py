@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.azure.credentials import caller_object_id, caller_principal_type
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.live import arm, keyvault
+from acr_reconcile.live.dct import DctReading
 from acr_reconcile.live.graph import principal_refs, resolve
 from acr_reconcile.live.state import (
     LiveCertificate,
@@ -39,6 +40,8 @@ T = TypeVar("T")
 ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust]]
 # reads one registry's data plane for the images a spec declares
 ImageReader = Callable[[LiveRegistry, Sequence[ImageSpec]], ImageFacts]
+# reads every repository's Docker Content Trust of one registry (live/dct_read.py)
+DctReader = Callable[[LiveRegistry], DctReading]
 
 DEFAULT_PARALLELISM = 8
 
@@ -61,6 +64,7 @@ def read_live(
     images: ImageReader | None = None,
     signing: SigningReadiness | None = None,
     read_caller: bool = True,
+    dct: DctReader | None = None,
 ) -> LiveState:
     """Everything ``documents`` depend on, read from Azure (and registry data planes)."""
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
@@ -84,6 +88,7 @@ def read_live(
             pool, session, documents, snapshots, registries, availability
         )
         registries = _with_images(pool, documents, registries, images)
+        registries = _with_dct(pool, documents, registries, dct)
     return LiveState(
         resource_groups={
             key: snapshots[key[0]].resource_groups.get(key[1]) for key in _rg_keys(documents)
@@ -274,4 +279,37 @@ def _with_images(
             tags=tags,
             repositories=repositories,
         )
+    return updated
+
+
+def migrates_from_dct(doc: SpecDocument, data: LiveRegistryData | None) -> bool:
+    """Live trust on, the document asks it off and carries a notation block: a migration,
+    whose plan needs the registry's whole DCT inventory."""
+    return (
+        data is not None
+        and data.registry.trust_status == "enabled"
+        and doc.spec.registry.content_trust.value == "disabled"
+        and doc.spec.notation is not None
+    )
+
+
+def _with_dct(
+    pool: ThreadPoolExecutor,
+    documents: Sequence[SpecDocument],
+    registries: dict[tuple[str, str], LiveRegistryData | None],
+    dct: DctReader | None,
+) -> dict[tuple[str, str], LiveRegistryData | None]:
+    if dct is None:
+        return registries
+    futures: dict[tuple[str, str], Future[DctReading]] = {}
+    for doc in documents:
+        key = (_sub(doc), doc.spec.registry.name.lower())
+        data = registries.get(key)
+        if data is not None and key not in futures and migrates_from_dct(doc, data):
+            futures[key] = pool.submit(dct, data.registry)
+    updated = dict(registries)
+    for key, future in futures.items():
+        data = registries[key]
+        assert data is not None
+        updated[key] = replace(data, dct=future.result())
     return updated

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from acr_reconcile.live.dct import DctReading
+
 # Registry tag the executor writes on every registry create/update: the desired-state hash of
 # the document as last applied (``plan.fingerprint.desired_fingerprint``). It tells drift
 # (live moved away from an applied spec) from a new spec without a state file; it is a live
@@ -172,6 +174,8 @@ class LiveRegistryData:
     # the registry answers the referrers API; False: signatures live in sha256-<hex> tags
     # (a registry with a customer-managed key); None: not known
     referrers_api: bool | None = None
+    # every repository's Docker Content Trust, read when a document migrates away from it
+    dct: DctReading | None = None
 
 
 @dataclass(frozen=True)

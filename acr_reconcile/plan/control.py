@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from acr_reconcile.live.state import APPLIED_TAG, LiveResourceGroup
-from acr_reconcile.plan import names, rules
+from acr_reconcile.plan import migration, names, rules
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.plan.model import (
@@ -190,6 +190,11 @@ def plan_trust_policy(ctx: DocumentContext) -> None:
     spec = ctx.doc.spec
     desired = spec.registry.content_trust.value
     live_status = ctx.data.registry.trust_status if ctx.data else TrustStatus.DISABLED.value
+    if migration.is_migration(ctx):
+        inventory = migration.migration_inventory(ctx)
+        if not migration.guard_trust_disable(ctx, inventory):
+            rules.check_sku(ctx)
+            return
     _check_trust_rules(ctx, live_status)
     if ctx.data is None and desired == TrustStatus.DISABLED.value:
         return  # a new registry starts with trust disabled: nothing to do

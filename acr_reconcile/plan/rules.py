@@ -50,7 +50,9 @@ def check_trust_retirement(ctx: DocumentContext) -> None:
     ctx.warn(
         ctx.registry_id,
         f"Azure removes Docker Content Trust on {ctx.rules.trust_removal.isoformat()} ({when}); "
-        f"plan the move: {NOTATION_HINT}",
+        f"plan the move: {NOTATION_HINT}. To migrate, set registry.contentTrust: disabled and "
+        "add a notation block with the Key Vault signing key ('acr-reconcile export --to "
+        "notation' writes that document; see docs/migrating-from-dct.md)",
         "registry.contentTrust",
         "content-trust-retirement",
     )

@@ -43,6 +43,7 @@ class SignedTarget:
     sha256_hex: str
     length: int
     role: str  # "targets" or "targets/releases" (or another delegation)
+    expires: datetime | None = None  # when the role's metadata that signs it expires
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class RepositoryTrust:
     warnings: tuple[str, ...]
     signable_roles: tuple[str, ...]  # roles we hold private keys for locally
     versions: dict[str, int] = field(default_factory=dict)  # role -> metadata version read
+    # every entry of every verified role (a tag may be in several): what a migration
+    # carries over, where ``targets`` keeps only the one docker would pull
+    signed: tuple[SignedTarget, ...] = ()
 
 
 def trust_server_url(login_server: str, env: Mapping[str, str] | None = None) -> str:
@@ -169,7 +173,20 @@ class TrustClient:
             repo.warnings + tuple(expiry_warnings(repo, self.now(), self.warn_within)),
             held_roles(repo, self.keys),
             _versions(repo),
+            _every_entry(repo),
         )
+
+
+def _every_entry(repo: TrustedRepo) -> tuple[SignedTarget, ...]:
+    """Each tag in each verified role, by role name then tag (a stable order)."""
+    found: list[SignedTarget] = []
+    for role in sorted(repo.targets):
+        data = repo.targets[role]
+        for tag, meta in sorted(data.targets.items()):
+            digest = meta.hashes.get("sha256")
+            if digest is not None:
+                found.append(SignedTarget(tag, digest.hex(), meta.length, role, data.expires))
+    return tuple(found)
 
 
 def _versions(repo: TrustedRepo) -> dict[str, int]:

@@ -8,12 +8,13 @@ states only what it is about.
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import yaml
 
 from acr_reconcile.live import state as s
+from acr_reconcile.live.dct import DctReading, RepositoryDct, SignedEntry
 from acr_reconcile.live.state import APPLIED_TAG
 from acr_reconcile.plan import names
 from acr_reconcile.plan.fingerprint import desired_fingerprint
@@ -152,6 +153,35 @@ def _repository(raw: dict[str, Any], login_server: str) -> s.LiveRepositoryTrust
     )
 
 
+def _dct(raw: dict[str, Any] | None, name: str, login: str) -> DctReading | None:
+    """``dct: {repositories: [{repository, rootKeyId, error, signed: [{tag, digest, size,
+    role}]}], served: [{repository, tag, digest, size}]}``; a signed tag not in ``served``
+    is served as signed (pass ``digest: null`` for a tag gone from the registry)."""
+    if raw is None:
+        return None
+    expires = datetime(2029, 1, 1, tzinfo=UTC)
+    repos, manifests = [], {}
+    for r in raw.get("repositories", []):
+        entries = tuple(
+            SignedEntry(
+                e["tag"], e["digest"], e.get("size", 527), e.get("role", "targets"), expires
+            )
+            for e in r.get("signed", [])
+        )
+        error = r.get("error")
+        root = None if error else r.get("rootKeyId", "1" * 64)
+        repos.append(
+            RepositoryDct(r["repository"], f"{login}/{r['repository']}", entries, root, error)
+        )
+        for e in entries:
+            manifests[(r["repository"], e.tag)] = (e.digest, e.size)
+    for m in raw.get("served", []):
+        served = (m["digest"], m.get("size", 527)) if m.get("digest") else None
+        manifests[(m["repository"], m["tag"])] = served
+    read_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    return DctReading(name, login, read_at, tuple(repos), manifests)
+
+
 def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryData:
     name = raw.get("name", "registrydavid")
     group = raw.get("resourceGroup", "resourcegroupdavid")
@@ -183,6 +213,7 @@ def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryDa
         repositories={r["repository"]: _repository(r, login) for r in raw.get("repositories", [])},
         notation_read=raw.get("notationRead", True),
         referrers_api=raw.get("referrersApi", not raw.get("encryption", False)),
+        dct=_dct(raw.get("dct"), name, login),
     )
 
 
