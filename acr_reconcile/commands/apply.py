@@ -19,6 +19,7 @@ from acr_reconcile.commands import plan as plan_command
 if TYPE_CHECKING:
     from acr_reconcile.apply.executor import ApplyResult, Progress
     from acr_reconcile.commands.connection import Connection
+    from acr_reconcile.live.state import LiveState
     from acr_reconcile.plan.model import Plan
 
 
@@ -34,6 +35,12 @@ def add_parser(sub: Any) -> None:
         "--allow-destroy-trust",
         action="store_true",
         help="allow disabling content trust (deletes every signature, cannot be undone)",
+    )
+    p.add_argument(
+        "--dct-inventory",
+        metavar="FILE",
+        help="where a migration from Docker Content Trust writes the DCT inventory before "
+        "it disables trust (default: dct-inventory-<registry>-<UTC date>.json here)",
     )
     plan_command.add_common(p)
     p.set_defaults(run=run)
@@ -140,7 +147,9 @@ def _show(plan: Plan, connection: Connection, args: argparse.Namespace) -> None:
         events.emit(event)
 
 
-def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) -> Plan:
+def _apply_saved(
+    path: str, connection: Connection, args: argparse.Namespace
+) -> tuple[Plan, LiveState]:
     from acr_reconcile.apply.readiness import require_ready, require_same_caller
     from acr_reconcile.errors import StalePlanError
     from acr_reconcile.plan.fingerprint import compare, live_fingerprints, live_observations
@@ -161,27 +170,28 @@ def _apply_saved(path: str, connection: Connection, args: argparse.Namespace) ->
         raise StalePlanError(explanations)
     _show(saved.plan, connection, args)
     require_ready(fresh.plan)  # this run's keys and passphrases, not the planning run's
-    return saved.plan
+    return saved.plan, fresh.live
 
 
-def _plan_fresh(connection: Connection, args: argparse.Namespace) -> Plan | None:
+def _plan_fresh(connection: Connection, args: argparse.Namespace) -> tuple[Plan | None, LiveState]:
     from acr_reconcile.apply.readiness import require_ready
     from acr_reconcile.errors import PlanError
 
     documents = plan_command.load_documents(args.spec, args.shard)
-    plan = plan_command.plan_documents(documents, connection, args.parallelism).plan
+    planned = plan_command.plan_documents(documents, connection, args.parallelism)
+    plan = planned.plan
     if plan.errors:  # shown once, as the error; nothing is applied
         raise PlanError(list(plan.errors))
     _show(plan, connection, args)
     if not plan.has_changes:
-        return None
+        return None, planned.live
     _check_destroy(plan, args.allow_destroy_trust)
     require_ready(plan)  # before the prompt: never ask, then refuse
     if not _confirm(args.auto_approve, _side(args)):
         from acr_reconcile.errors import ConfigError
 
         raise ConfigError("apply cancelled: nothing was changed")
-    return plan
+    return plan, planned.live
 
 
 def run(args: argparse.Namespace) -> int:
@@ -193,19 +203,30 @@ def run(args: argparse.Namespace) -> int:
     if saved is None:
         refuse_plan_files(args.spec, "apply")
     with connect() as connection:
+        plan: Plan | None
         if saved:
-            plan: Plan | None = _apply_saved(saved, connection, args)
-            assert plan is not None
+            plan, live = _apply_saved(saved, connection, args)
             _check_destroy(plan, args.allow_destroy_trust)
         else:
-            plan = _plan_fresh(connection, args)
+            plan, live = _plan_fresh(connection, args)
         if plan is not None and not plan.has_changes:
             print("No changes. Live state matches the saved plan.", file=_side(args))
         if plan is None or not plan.has_changes:  # the rendered plan said "no changes"
             _nothing_to_do(args)
             return plan_command.EXIT_OK
+        _write_evidence(plan, live, args)
         _summary(plan, _execute(plan, connection, args), args)
     return plan_command.EXIT_OK
+
+
+def _write_evidence(plan: Plan, live: LiveState, args: argparse.Namespace) -> None:
+    """The DCT inventory of a migration, on disk before the first change of the run."""
+    from datetime import UTC, datetime
+
+    from acr_reconcile.apply.evidence import write_dct_evidence
+
+    today = datetime.now(UTC).date()
+    write_dct_evidence(plan, live, args.dct_inventory, today, _side(args))
 
 
 def _nothing_to_do(args: argparse.Namespace) -> None:

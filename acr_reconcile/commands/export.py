@@ -26,7 +26,47 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="leave out images (no registry data plane or trust reads)",
     )
+    p.add_argument(
+        "--to",
+        choices=["notation"],
+        help="write the migration spec of a Docker Content Trust registry to Notation "
+        "(needs --signing-vault, --signing-certificate and --signing-subject)",
+    )
+    p.add_argument("--signing-vault", metavar="NAME", help="Key Vault holding the signing key")
+    p.add_argument(
+        "--signing-certificate", metavar="NAME", help="the signing certificate in that vault"
+    )
+    p.add_argument(
+        "--signing-subject",
+        metavar="DN",
+        help='the certificate\'s subject, e.g. "CN=release, O=Contoso, ST=WA, C=US"',
+    )
     p.set_defaults(run=run)
+
+
+def signing_key_of(args: argparse.Namespace) -> dict[str, str] | None:
+    """The notation block's Key Vault key from the options; all three or none, and only
+    with --to notation, so a migration spec never carries a placeholder to forget."""
+    from acr_reconcile.errors import ConfigError
+
+    given = {
+        "--signing-vault": args.signing_vault,
+        "--signing-certificate": args.signing_certificate,
+        "--signing-subject": args.signing_subject,
+    }
+    if args.to is None:
+        if any(v is not None for v in given.values()):
+            named = next(k for k, v in given.items() if v is not None)
+            raise ConfigError(f"{named} needs --to notation")
+        return None
+    missing = [k for k, v in given.items() if not v]
+    if missing:
+        raise ConfigError(f"export --to notation needs {', '.join(missing)}")
+    return {
+        "name": args.signing_vault,
+        "certificate": args.signing_certificate,
+        "subject": args.signing_subject,
+    }
 
 
 def subscription_of(given: str | None, env: Mapping[str, str]) -> str:
@@ -54,19 +94,40 @@ def run(args: argparse.Namespace) -> int:
 
     from acr_reconcile.commands.connection import connect
     from acr_reconcile.errors import ConfigError
+    from acr_reconcile.live.dct import DctReading, dct_inventory
+    from acr_reconcile.live.dct_read import read_dct
     from acr_reconcile.live.export import export_spec, read_all_tags, to_yaml
+    from acr_reconcile.live.state import LiveRegistry
 
     subscription = subscription_of(args.subscription, os.environ)
+    signing_key = signing_key_of(args)
+    readings: list[DctReading] = []
     with connect() as connection:
+        data_plane = connection.data_plane()
+
+        def read(registry: LiveRegistry) -> DctReading:
+            readings.append(read_dct(data_plane, registry))
+            return readings[-1]
+
         document = export_spec(
             connection.session,
             connection.graph,
             subscription,
             args.resource_group,
             args.registry,
-            tags=None if args.no_images else read_all_tags(connection.data_plane()),
+            tags=None if args.no_images or signing_key else read_all_tags(data_plane),
+            migrate_to=(read, signing_key) if signing_key else None,
         )
+    for reading in readings:
+        for problem in dct_inventory(reading).problems:
+            print(f"warning: {problem.message}", file=sys.stderr)
     text = to_yaml(document)
+    if signing_key:
+        from acr_reconcile.spec.loader import load_text
+
+        # the options go into the spec as given: a subject notation would refuse is said
+        # now, at the option, not later by validate
+        load_text(text, args.out or "<export --to notation>")
     if not args.out:
         sys.stdout.write(text)
         return 0

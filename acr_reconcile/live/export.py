@@ -19,6 +19,7 @@ from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.errors import ConfigError
 from acr_reconcile.live import arm
+from acr_reconcile.live.dct import DctInventory, DctReading, dct_inventory
 from acr_reconcile.live.state import (
     APPLIED_TAG,
     LiveRegistry,
@@ -130,14 +131,22 @@ def export_spec(
     group: str,
     name: str,
     tags: TagReader | None = None,
+    migrate_to: tuple[Callable[[LiveRegistry], DctReading], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The spec document (as plain data, YAML field names) of one live registry."""
+    """The spec document (as plain data, YAML field names) of one live registry; with
+    ``migrate_to`` (a DCT reader and the Key Vault signing key), its migration document
+    to Notation (see ``notation_migration_spec``)."""
     registry = _registry(session, subscription, group, name)
+    if migrate_to is not None and registry.trust_status != "enabled":
+        raise ConfigError(
+            f"{registry.id}: content trust is not enabled on this registry; there is no "
+            "Docker Content Trust to migrate (export without --to)"
+        )
     resource_group = _group(session, subscription, registry.resource_group)
     assignments = arm.list_role_assignments(session, subscription)
     holders = _acr_roles_at(assignments, registry.id)
     signers = [_signer(graph, oid, held) for oid, held in sorted(holders.items())]
-    return {
+    document = {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "subscriptionId": subscription,
@@ -157,6 +166,10 @@ def export_spec(
         "roleAssignments": {"prune": False},
         **({"images": _images(tags(registry))} if tags is not None else {}),
     }
+    if migrate_to is None:
+        return document
+    read, signing_key = migrate_to
+    return notation_migration_spec(document, dct_inventory(read(registry)), signing_key)
 
 
 def to_yaml(document: dict[str, Any]) -> str:
@@ -165,4 +178,34 @@ def to_yaml(document: dict[str, Any]) -> str:
     header = (
         "# Exported from live state by `acr-reconcile export`; `plan` on it shows no changes.\n"
     )
+    if "notation" in document and document["registry"].get("contentTrust") == "disabled":
+        header = (
+            "# Migration from Docker Content Trust to Notation, written by `acr-reconcile "
+            "export --to notation`:\n# every tag DCT signs validly is listed with sign: true; "
+            "see docs/migrating-from-dct.md.\n"
+        )
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def notation_migration_spec(
+    document: dict[str, Any],
+    inventory: DctInventory,
+    signing_key: dict[str, str],
+) -> dict[str, Any]:
+    """The migration document of an exported DCT registry: the same document with
+    ``contentTrust: disabled``, a ``notation`` block signing with ``signing_key`` (the Key
+    Vault's name, certificate and subject), and as ``images`` every tag the DCT inventory
+    carries, ``sign: true``. Tags DCT does not validly sign are left out: the migration
+    signs what DCT vouched for, and nothing else."""
+    migrated = {k: v for k, v in document.items() if k != "images"}
+    migrated["registry"] = {**document["registry"], "contentTrust": "disabled"}
+    migrated["notation"] = {"signingKey": {"keyVault": dict(signing_key)}}
+    by_repository: dict[str, list[str]] = defaultdict(list)
+    for entry in inventory.entries:
+        if entry.tag not in by_repository[entry.repository]:
+            by_repository[entry.repository].append(entry.tag)
+    migrated["images"] = [
+        {"repository": repository, "tags": sorted(tags), "sign": True}
+        for repository, tags in sorted(by_repository.items())
+    ]
+    return migrated
