@@ -184,7 +184,7 @@ def _change(
     )
 
 
-def _prune(ctx: DocumentContext, live: LiveRoleAssignment) -> Change | None:
+def prune_assignment(ctx: DocumentContext, live: LiveRoleAssignment) -> Change | None:
     role = _role_label(live.role_definition_guid)
     caller = (ctx.live.caller_object_id or "").lower()
     if live.principal_id.lower() == caller:
@@ -249,7 +249,7 @@ def plan_role_assignments(ctx: DocumentContext) -> None:
     for live in sorted(here, key=lambda a: (a.role_definition_guid, a.principal_id, a.name)):
         pair = (live.principal_id.lower(), live.role_definition_guid.lower())
         if pair[1] in managed and pair not in pairs:
-            change = _prune(ctx, live)
+            change = prune_assignment(ctx, live)
             if change is not None:
                 ctx.add(change)
 

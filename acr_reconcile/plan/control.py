@@ -191,10 +191,8 @@ def plan_trust_policy(ctx: DocumentContext) -> None:
     desired = spec.registry.content_trust.value
     live_status = ctx.data.registry.trust_status if ctx.data else TrustStatus.DISABLED.value
     if migration.is_migration(ctx):
-        inventory = migration.migration_inventory(ctx)
-        if not migration.guard_trust_disable(ctx, inventory):
-            rules.check_sku(ctx)
-            return
+        rules.check_sku(ctx)
+        return  # planned after the signatures it depends on (plan/migration.py)
     _check_trust_rules(ctx, live_status)
     if ctx.data is None and desired == TrustStatus.DISABLED.value:
         return  # a new registry starts with trust disabled: nothing to do

@@ -9,6 +9,7 @@ signatures (see docs/planning.md).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from acr_reconcile.errors import Diagnostic
@@ -19,6 +20,7 @@ from acr_reconcile.plan.control import plan_registry, plan_resource_group, plan_
 from acr_reconcile.plan.fingerprint import fingerprints_of, live_observations
 from acr_reconcile.plan.images import check_signing, plan_images
 from acr_reconcile.plan.keyvault import plan_key_vault
+from acr_reconcile.plan.migration import is_migration, plan_migration
 from acr_reconcile.plan.model import Change, Kind, Plan, Reason, TargetSummary
 from acr_reconcile.spec.document import SpecDocument
 
@@ -37,6 +39,8 @@ def _plan_document(doc: SpecDocument, live: LiveState, rules: PlatformRules) -> 
         plan_key_vault(ctx)
         plan_images(ctx)
         check_signing(ctx)
+        if is_migration(ctx):
+            plan_migration(ctx)
     return ctx
 
 
@@ -95,11 +99,39 @@ def _summary(ctx: DocumentContext, owned: set[str]) -> TargetSummary:
     )
 
 
+def _in_dependency_order(changes: Sequence[Change]) -> list[Change]:
+    """Kind order (then address), except that no change comes before one it depends on:
+    a migration disables trust only after the signatures that carry DCT's over. Kahn's
+    algorithm over a heap keyed by kind order, so a plan of any size sorts in n log n."""
+    key = {c.address: (_KIND_ORDER[c.kind], c.address) for c in changes}
+    by_address = {c.address: c for c in changes}
+    waiting: dict[str, list[str]] = {}
+    missing: dict[str, int] = {}
+    for change in changes:
+        needs = {d for d in change.depends_on if d in by_address and d != change.address}
+        missing[change.address] = len(needs)
+        for dependency in needs:
+            waiting.setdefault(dependency, []).append(change.address)
+    heap = [key[a] for a, n in missing.items() if n == 0]
+    heapq.heapify(heap)
+    ordered: list[Change] = []
+    while heap:
+        address = heapq.heappop(heap)[1]
+        ordered.append(by_address[address])
+        for dependent in waiting.get(address, ()):
+            missing[dependent] -= 1
+            if missing[dependent] == 0:
+                heapq.heappush(heap, key[dependent])
+    placed = {c.address for c in ordered}  # a cycle cannot be ordered: kind order for it
+    ordered += sorted((c for c in changes if c.address not in placed), key=lambda c: key[c.address])
+    return ordered
+
+
 def plan(documents: Sequence[SpecDocument], live: LiveState, rules: PlatformRules) -> Plan:
     """The ordered changes that make ``live`` match ``documents``, with every finding."""
     contexts = [_plan_document(doc, live, rules) for doc in documents]
     changes, diagnostics = _merge(contexts)
-    ordered = sorted(changes, key=lambda c: (_KIND_ORDER[c.kind], c.address))
+    ordered = _in_dependency_order(changes)
     observed = live_observations(documents, live)
     return Plan(
         changes=tuple(ordered),

@@ -87,7 +87,7 @@ def test_the_migration_document_lists_every_dct_signed_tag_and_validates(tmp_pat
     assert main(["validate", str(path)]) == 0
 
 
-def test_plan_on_it_is_a_migration_that_keeps_trust_until_signatures_exist() -> None:
+def test_plan_on_it_is_a_migration_that_disables_trust_after_the_signatures() -> None:
     [doc] = load_text(to_yaml(notation_migration_spec(EXPORTED, INVENTORY, KEY)), "m.yaml")
     registry = s.LiveRegistry(
         id=f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/"
@@ -120,9 +120,12 @@ def test_plan_on_it_is_a_migration_that_keeps_trust_until_signatures_exist() -> 
     )
     rules = s.PlatformRules(today=WHEN.date(), new_trust_enablement_allowed=False)
     result = plan([doc], live, rules)
-    found = {d.details.get("rule") for d in result.diagnostics}
-    assert {"dct-migration", "dct-migration-not-planned"} <= found
-    assert not any(c.kind.value == "trust-policy" and c.is_change for c in result.changes)
+    assert "dct-migration" in {d.details.get("rule") for d in result.diagnostics}
+    kinds = [c.kind.value for c in result.pending]
+    signature = next(c for c in result.pending if c.kind.value == "notation-signature")
+    trust = next(c for c in result.pending if c.kind.value == "trust-policy")
+    assert kinds.index("notation-signature") < kinds.index("trust-policy")
+    assert signature.address in trust.depends_on and trust.destroys_trust
 
 
 def _args(**given: str | None) -> argparse.Namespace:

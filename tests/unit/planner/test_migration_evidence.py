@@ -79,8 +79,13 @@ def test_the_file_named_on_the_command_line_is_used(tmp_path: Path) -> None:
     assert read_inventory(target).registry == "registrydavid"
 
 
+def test_a_migration_carrying_signatures_writes_them_as_evidence(tmp_path: Path) -> None:
+    [path] = _run(_case("disabled", A), str(tmp_path / "x.json"), tmp_path)
+    [entry] = read_inventory(path).entries
+    assert (entry.repository, entry.tag, entry.digest, entry.role) == ("app", "v1", A, "targets")
+
+
 def test_nothing_is_written_when_trust_stays(tmp_path: Path) -> None:
-    assert _run(_case("disabled", A), str(tmp_path / "x.json"), tmp_path) == []  # kept enabled
     assert _run(_case("enabled", A), str(tmp_path / "x.json"), tmp_path) == []
     assert not (tmp_path / "x.json").exists()
 
