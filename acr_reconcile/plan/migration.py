@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from acr_reconcile.live.dct import DctInventory, dct_inventory
 from acr_reconcile.live.reader import migrates_from_dct
+from acr_reconcile.live.state import SignatureVerdict
 from acr_reconcile.plan import names, rules
 from acr_reconcile.plan.assignments import prune_assignment
 from acr_reconcile.plan.context import DocumentContext
@@ -93,8 +94,9 @@ def plan_migration(ctx: DocumentContext) -> None:
         )
         return
     carried = [
-        _signature(ctx, repo, digest, tags, inventory)
+        address
         for (repo, digest), tags in sorted(inventory.digests().items())
+        if (address := _signature(ctx, repo, digest, tags, inventory)) is not None
     ]
     disable = _disable_trust(ctx, tuple(carried))
     if ctx.doc.spec.role_assignments.prune:
@@ -131,8 +133,9 @@ def _signature(
     digest: str,
     tags: tuple[str, ...],
     inventory: DctInventory,
-) -> str:
-    """The address of the signature of ``digest``: the document's own, or a new one."""
+) -> str | None:
+    """The address of the signature of ``digest``: the document's own, or a new one;
+    None when a tag read for the document already shows a trusted Notation signature."""
     for change in ctx.changes:
         params = change.params
         if (
@@ -141,6 +144,8 @@ def _signature(
             and (params.repository, params.digest) == (repository, digest)
         ):
             return change.address
+    if _already_signed(ctx, repository, digest):
+        return None
     notation = ctx.doc.spec.notation
     assert notation is not None and notation.signing_key is not None
     key = notation.signing_key
@@ -150,14 +155,20 @@ def _signature(
     )
     listed = {t for i in ctx.doc.spec.images if i.repository == repository for t in i.tags}
     shown = ", ".join(t if t in listed else f"{t} (not in the document)" for t in tags)
-    address = f"notation-signature:{ctx.target}/{repository}@{digest}"
+    address = names.image_address(
+        Kind.NOTATION_SIGNATURE.value, ctx.subscription, ctx.registry_name, repository, tags[0]
+    )
     depends = [names.registry_address(ctx.subscription, ctx.registry_name)]
     if vault is not None:
-        certificate = names.signing_certificate_address(
-            ctx.subscription, vault.name, vault.certificate
-        )
-        if any(c.address == certificate for c in ctx.changes):
-            depends.append(certificate)
+        planned = {c.address for c in ctx.changes}
+        depends += [
+            a
+            for a in (
+                names.key_vault_address(ctx.subscription, vault.name),
+                names.signing_certificate_address(ctx.subscription, vault.name, vault.certificate),
+            )
+            if a in planned
+        ]
     registry = ctx.data.registry if ctx.data else None
     ctx.add(
         Change(
@@ -199,9 +210,26 @@ def _signature(
     return address
 
 
+def _already_signed(ctx: DocumentContext, repository: str, digest: str) -> bool:
+    """Only the document's tags have their Notation signatures read; a trusted one on any
+    of them for this digest means the digest is carried already (a rerun)."""
+    tags = ctx.data.tags.values() if ctx.data else ()
+    return any(
+        t.repository == repository
+        and t.digest == digest
+        and any(s.verdict is SignatureVerdict.TRUSTED for s in t.signatures)
+        for t in tags
+    )
+
+
 def _disable_trust(ctx: DocumentContext, carried: tuple[str, ...]) -> str:
     """Disabling trust: destructive, and only after every carried signature."""
     spec = ctx.doc.spec
+    after_what = (
+        f"after the {_count(len(carried), 'Notation signature')} carried over from DCT"
+        if carried
+        else "nothing DCT signs is left without a Notation signature"
+    )
     rules.warn_trust_destruction(ctx)
     before = {"type": "Notary", "status": "enabled"}
     after = {"type": "Notary", "status": "disabled"}
@@ -213,10 +241,7 @@ def _disable_trust(ctx: DocumentContext, carried: tuple[str, ...]) -> str:
             action=Action.UPDATE,
             reason=ctx.changed_reason(),
             resource_id=ctx.registry_id,
-            summary=(
-                f"content trust on {spec.registry.name}: disabled, after "
-                f"{_count(len(carried), 'Notation signature')} carried over from DCT"
-            ),
+            summary=f"content trust on {spec.registry.name}: disabled, {after_what}",
             before=before,
             after=after,
             diff=attribute_diff(before, after),
