@@ -50,7 +50,12 @@ class KeyVaultSigner:
             raise translate(error, resource, "reading the signing certificate") from None
         if not certificate.cer or not certificate.key_id:
             raise SigningKeyError(f"{resource}: the certificate has no key or no X.509 content")
-        leaf = x509.load_der_x509_certificate(bytes(certificate.cer))
+        try:
+            leaf = x509.load_der_x509_certificate(bytes(certificate.cer))
+        except (ValueError, x509.InvalidVersion):
+            raise SigningKeyError(
+                f"{resource}: the certificate's X.509 content cannot be read"
+            ) from None
         if leaf.issuer != leaf.subject:
             # A CA-issued chain lives in the certificate's secret; not read yet.
             raise SigningKeyError(

@@ -104,7 +104,7 @@ def parse_certificate(name: str, certificate: Any) -> LiveCertificate:
     if der is not None:
         try:
             subject = format_dn(certificate_subject(x509.load_der_x509_certificate(der)))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             subject = None
     policy = certificate.policy
     properties = certificate.properties

@@ -59,7 +59,13 @@ def load_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
             certificate.public_key()
             _ = certificate.extensions, certificate.signature_hash_algorithm
             _ = certificate.subject.rdns, certificate.issuer.rdns
-        except (ValueError, TypeError, UnsupportedAlgorithm, CryptographyDeprecationWarning):
+        except (
+            ValueError,
+            TypeError,
+            UnsupportedAlgorithm,
+            CryptographyDeprecationWarning,
+            x509.InvalidVersion,  # not a ValueError: an X.509 version other than v1-v3
+        ):
             message = f"certificate {index} of the chain is not a usable DER X.509 certificate"
             raise ChainError(message) from None
         chain.append(certificate)

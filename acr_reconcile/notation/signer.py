@@ -60,7 +60,7 @@ def load_certificate_chain(path: Path) -> list[x509.Certificate]:
     data = _read(path, "certificate chain")
     try:
         chain = x509.load_pem_x509_certificates(data)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         raise SignerError(f"{path}: not a PEM certificate file") from None
     return chain
 

@@ -87,7 +87,10 @@ def _key_id(keytype: str, public: bytes) -> str:
 
 @lru_cache(maxsize=256)
 def _certificate(pem: bytes) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem)
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except x509.InvalidVersion as exc:  # not a ValueError, unlike every other parse failure
+        raise ValueError("certificate has an X.509 version other than v1-v3") from exc
 
 
 def _readable_certificate(pem: bytes) -> None:
