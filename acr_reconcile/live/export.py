@@ -28,6 +28,7 @@ from acr_reconcile.live.state import (
     LiveTag,
     TagTrust,
 )
+from acr_reconcile.notation.manifest import is_referrer_tag
 from acr_reconcile.spec.models import API_VERSION, KIND, ImageSpec
 from acr_reconcile.spec.roles import builtin_role_name
 
@@ -99,7 +100,8 @@ def read_all_tags(data_plane: DataPlane) -> TagReader:
         client = data_plane.registry(registry.login_server)
         found: list[LiveTag] = []
         for repository in sorted(client.catalog()):
-            tags = sorted(client.tags(repository))
+            # sha256-<hex> tags index signatures (referrers tag schema): not image tags
+            tags = sorted(t for t in client.tags(repository) if not is_referrer_tag(t))
             if tags:
                 live, _ = data_plane.read(registry, [ImageSpec(repository=repository, tags=tags)])
                 found += [live[(repository, tag)] for tag in tags]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,24 @@ EMPTY_CONFIG = b"{}"
 THUMBPRINTS = "io.cncf.notary.x509chain.thumbprint#S256"
 CREATED = "org.opencontainers.image.created"
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # notation-go's limit for a signature manifest
+# The OCI referrers tag schema: where a registry has no referrers API, the index of a
+# manifest's referrers is tagged ``sha256-<hex of its digest>``. Such a tag is bookkeeping
+# of signatures, never an image tag: plan, prune and export never count it as one.
+_REFERRER_TAG = re.compile(r"sha256-[0-9a-f]{64}")
+
+
+def is_referrer_tag(tag: str) -> bool:
+    """Whether ``tag`` is a referrers tag-schema index, not an image tag."""
+    return _REFERRER_TAG.fullmatch(tag) is not None
+
+
+def referrer_tag(digest: str) -> str:
+    """The tag-schema tag of a ``sha256:<hex>`` manifest digest."""
+    algorithm, _, hex_digest = digest.partition(":")
+    tag = f"{algorithm}-{hex_digest}"
+    if not is_referrer_tag(tag):
+        raise SignatureManifestError(f"not a sha256 manifest digest: {digest[:80]!r}")
+    return tag
 
 
 class SignatureManifestError(ValueError):
