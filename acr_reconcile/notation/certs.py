@@ -20,7 +20,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from acr_reconcile.notation.identity import certificate_subject, format_dn
@@ -51,19 +50,20 @@ def load_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
     for index, der in enumerate(ders):
         try:
             with warnings.catch_warnings():
-                # cryptography warns about what RFC 5280 forbids (a negative serial): refuse it
-                warnings.simplefilter("error", CryptographyDeprecationWarning)
+                # cryptography warns about what RFC 5280 forbids (a negative serial, a
+                # country name not 2 letters long): refuse it rather than print a warning
+                warnings.simplefilter("error", UserWarning)
                 certificate = x509.load_der_x509_certificate(der)
-            # cryptography parses these lazily: a damaged key, extension or signature
-            # algorithm would otherwise raise later, from deep inside a check
-            certificate.public_key()
-            _ = certificate.extensions, certificate.signature_hash_algorithm
-            _ = certificate.subject.rdns, certificate.issuer.rdns
+                # cryptography parses these lazily: a damaged key, extension or signature
+                # algorithm would otherwise raise later, from deep inside a check
+                certificate.public_key()
+                _ = certificate.extensions, certificate.signature_hash_algorithm
+                _ = certificate.subject.rdns, certificate.issuer.rdns
         except (
             ValueError,
             TypeError,
             UnsupportedAlgorithm,
-            CryptographyDeprecationWarning,
+            UserWarning,  # CryptographyDeprecationWarning among them
             x509.InvalidVersion,  # not a ValueError: an X.509 version other than v1-v3
         ):
             message = f"certificate {index} of the chain is not a usable DER X.509 certificate"
