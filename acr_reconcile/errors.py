@@ -18,6 +18,7 @@ The executor's outer retry reads only ``transient``.
     ├── ConfigError                   environment/flags: credentials, cloud metadata, bad options
     ├── PlanError                     platform rules broken at plan time (Premium, DCT cut-off, ...)
     ├── StalePlanError                a saved plan no longer matches live state
+    ├── PlanMismatchError             a saved plan is not what its documents plan (edited?)
     ├── AzureError                    an Azure (or sandbox) call failed after retries
     │   ├── TransientAzureError       429/5xx/connection trouble that outlived its retries
     │   └── TerminalAzureError        a refusal retrying cannot fix (400, 403, 409 ...)
@@ -114,6 +115,17 @@ class StalePlanError(AcrReconcileError):
         lines = ["the saved plan is stale: live state changed since it was made"]
         lines += [f"  - {e}" for e in explanations]
         lines.append("run plan again and review the new plan")
+        super().__init__("\n".join(lines))
+
+
+class PlanMismatchError(AcrReconcileError):
+    """A saved plan asks for changes its documents do not plan, or reaches outside them."""
+
+    def __init__(self, path: str, why: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = [f"{path}: the saved plan is refused: {why}; nothing was changed"]
+        lines += [f"  - {p}" for p in problems]
+        lines.append("a plan file must be applied as plan wrote it: run plan again")
         super().__init__("\n".join(lines))
 
 

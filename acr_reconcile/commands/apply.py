@@ -32,6 +32,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("spec", nargs="+", metavar="SPEC|PLANFILE", help="spec files/dirs or a plan")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument(
+        "--spec",
+        dest="branch_spec",
+        nargs="+",
+        metavar="PATH",
+        help="with PLANFILE: refuse unless its documents are these spec files' documents",
+    )
+    p.add_argument(
         "--allow-destroy-trust",
         action="store_true",
         help="allow disabling content trust (deletes every signature, cannot be undone)",
@@ -150,12 +157,30 @@ def _show(plan: Plan, connection: Connection, args: argparse.Namespace) -> None:
 def _apply_saved(
     path: str, connection: Connection, args: argparse.Namespace
 ) -> tuple[Plan, LiveState]:
+    """The plan made again from the file's documents, once the file's changes are shown
+    to be exactly that plan: a plan file is data anyone could have edited, so nothing in
+    it but the documents decides what is changed (see plan/saved_check.py)."""
     from acr_reconcile.apply.readiness import require_ready, require_same_caller
-    from acr_reconcile.errors import StalePlanError
+    from acr_reconcile.errors import PlanError, PlanMismatchError, StalePlanError
     from acr_reconcile.plan.fingerprint import compare, live_fingerprints, live_observations
     from acr_reconcile.plan.planfile import read_plan
+    from acr_reconcile.plan.saved_check import (
+        documents_differ,
+        out_of_bounds,
+        summary,
+        unexpected_changes,
+    )
 
     saved = read_plan(path)
+    if args.branch_spec:
+        branch = plan_command.load_documents(args.branch_spec, None)
+        differ = documents_differ(saved.documents, branch)
+        if differ:
+            why = "its documents are not the given spec files'"
+            raise PlanMismatchError(path, why, summary(differ))
+    outside = out_of_bounds(saved.plan, saved.documents)
+    if outside:
+        raise PlanMismatchError(path, "it changes what its documents do not name", summary(outside))
     fresh = plan_command.plan_documents(saved.documents, connection, args.parallelism)
     # first: another identity sees other live facts (what it may not read), so the plan
     # would also look stale, for a reason that does not say what to do
@@ -168,9 +193,19 @@ def _apply_saved(
     )
     if explanations:
         raise StalePlanError(explanations)
-    _show(saved.plan, connection, args)
+    if fresh.plan.errors:
+        raise PlanError(list(fresh.plan.errors))
+    differences = unexpected_changes(saved.plan, fresh.plan)
+    principals = [
+        r.principal.object_id for r in fresh.live.principals.values() if r.principal is not None
+    ]
+    differences += out_of_bounds(fresh.plan, saved.documents, principals)
+    if differences:
+        why = "its changes are not what its documents plan against live state"
+        raise PlanMismatchError(path, why, summary(differences))
+    _show(fresh.plan, connection, args)
     require_ready(fresh.plan)  # this run's keys and passphrases, not the planning run's
-    return saved.plan, fresh.live
+    return fresh.plan, fresh.live
 
 
 def _plan_fresh(connection: Connection, args: argparse.Namespace) -> tuple[Plan | None, LiveState]:
@@ -202,6 +237,10 @@ def run(args: argparse.Namespace) -> int:
     saved = args.spec[0] if len(args.spec) == 1 and is_plan_file(args.spec[0]) else None
     if saved is None:
         refuse_plan_files(args.spec, "apply")
+        if args.branch_spec:
+            from acr_reconcile.errors import ConfigError
+
+            raise ConfigError("--spec checks a saved plan: use it as `apply PLANFILE --spec PATH`")
     with connect() as connection:
         plan: Plan | None
         if saved:
