@@ -1,10 +1,11 @@
 """After a target's changes all succeeded, record on its registry which spec was applied.
 
 The planner tells drift (live moved away from what was applied) from a changed spec by
-the registry tag ``acr-reconcile.applied``. A registry create or update writes it; when a
-run changed only other things (a role assignment, a signature) the registry itself is a
-no-op, so the tag is refreshed here, once per target, and only when every change of that
-target succeeded, so a half-applied spec is never recorded as applied.
+the registry tag ``acr-reconcile.applied``. It is written here and only here, once per
+target, after every change of that target succeeded: the registry handler leaves it as it
+was, so a failed or interrupted apply (an import that failed in a new registry) is never
+recorded as applied, and the next plan reports its pending changes as what they are, not
+as drift.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.apply.executor import ApplyResult, Status
 from acr_reconcile.apply.handlers.common import registry_coordinates
-from acr_reconcile.plan.model import Action, Change, Kind, Plan, RegistryParams
+from acr_reconcile.plan.model import Change, Kind, Plan, RegistryParams
 
 
 def _completed_targets(plan: Plan, result: ApplyResult) -> set[str]:
@@ -48,18 +49,14 @@ def _refresh(change: Change, ctx: ApplyContext) -> str:
 
 
 def record_applied(plan: Plan, result: ApplyResult, ctx: ApplyContext) -> list[str]:
-    """Refresh the applied tag of every fully applied target whose registry was a no-op."""
+    """Write the applied tag of every target whose changes all succeeded."""
     done = _completed_targets(plan, result)
     return [
         f"{change.address}: {_refresh(change, ctx)}"
         for change in plan.changes
-        if _unchanged_registry(change) and change.target in done
+        if _records(change) and change.target in done
     ]
 
 
-def _unchanged_registry(change: Change) -> bool:
-    return (
-        change.kind is Kind.REGISTRY
-        and change.action is Action.NOOP
-        and bool(change.params_as(RegistryParams).tags)
-    )
+def _records(change: Change) -> bool:
+    return change.kind is Kind.REGISTRY and bool(change.params_as(RegistryParams).tags)
