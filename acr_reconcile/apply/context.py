@@ -35,3 +35,6 @@ class ApplyContext:
     # documents up to 10 minutes), and where to say that apply is waiting
     key_vault_window: float = 600.0
     say: Callable[[str], None] = field(default=_to_stderr)
+    # the identity running apply (object id): its own role assignments are never pruned,
+    # whoever made the plan
+    caller_object_id: str | None = None

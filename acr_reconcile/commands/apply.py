@@ -19,8 +19,10 @@ from acr_reconcile.commands import plan as plan_command
 if TYPE_CHECKING:
     from acr_reconcile.apply.executor import ApplyResult, Progress
     from acr_reconcile.commands.connection import Connection
+    from acr_reconcile.commands.plan import Planned
     from acr_reconcile.live.state import LiveState
     from acr_reconcile.plan.model import Plan
+    from acr_reconcile.plan.planfile import SavedPlan
 
 
 def add_parser(sub: Any) -> None:
@@ -91,10 +93,12 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
     from acr_reconcile.apply.executor import execute
     from acr_reconcile.apply.handlers import group_key, runner
     from acr_reconcile.apply.signing import data_plane_seams
+    from acr_reconcile.azure.credentials import caller_object_id
 
     seams = data_plane_seams(connection.session, connection.data_plane())
     ctx = ApplyContext(
         session=connection.session,
+        caller_object_id=caller_object_id(connection.credential, connection.cloud),
         allow_destroy_trust=args.allow_destroy_trust,
         publish_signatures=seams.publish,
         tag_digest=seams.tag_digest,
@@ -181,10 +185,11 @@ def _apply_saved(
     outside = out_of_bounds(saved.plan, saved.documents)
     if outside:
         raise PlanMismatchError(path, "it changes what its documents do not name", summary(outside))
-    fresh = plan_command.plan_documents(saved.documents, connection, args.parallelism)
+    as_applier = plan_command.plan_documents(saved.documents, connection, args.parallelism)
     # first: another identity sees other live facts (what it may not read), so the plan
     # would also look stale, for a reason that does not say what to do
-    require_same_caller(saved.plan, fresh.plan)
+    require_same_caller(saved.plan, as_applier.plan)
+    fresh = _as_planner(saved, as_applier, connection)
     explanations = compare(
         saved.plan.fingerprints,
         live_fingerprints(saved.documents, fresh.live),
@@ -206,6 +211,28 @@ def _apply_saved(
     _show(fresh.plan, connection, args)
     require_ready(fresh.plan)  # this run's keys and passphrases, not the planning run's
     return fresh.plan, fresh.live
+
+
+def _as_planner(saved: SavedPlan, fresh: Planned, connection: Connection) -> Planned:
+    """The file's documents planned now, as the identity that made the plan saw it.
+
+    The planner spares the planning identity's own access from prunes (and grants it the
+    Key Vault roles it needs), so the plan is made again as that identity (the file says
+    which) to be comparable change for change; the identity running apply is protected
+    where the prune runs (the role assignment handler) and by ``require_same_caller``.
+    A file naming another identity can only spare one more assignment, never add a change.
+    """
+    from dataclasses import replace
+
+    from acr_reconcile.plan.planner import plan
+
+    planned_by = saved.meta.get("planned_by")
+    if not isinstance(planned_by, str) or planned_by.lower() == fresh.live.caller_object_id:
+        return fresh
+    live = replace(fresh.live, caller_object_id=planned_by.lower())
+    return plan_command.Planned(
+        fresh.documents, live, plan(fresh.documents, live, connection.rules)
+    )
 
 
 def _plan_fresh(connection: Connection, args: argparse.Namespace) -> tuple[Plan | None, LiveState]:

@@ -186,7 +186,9 @@ def _save(args: argparse.Namespace, planned: Planned) -> None:
 
     from acr_reconcile.plan.planfile import write_plan
 
-    write_plan(args.out, planned.plan, planned.documents)
+    # who planned: the prunes it left out for its own access are reproduced at apply
+    meta = {"planned_by": planned.live.caller_object_id}
+    write_plan(args.out, planned.plan, planned.documents, meta=meta)
     print(
         f"\nSaved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
         f"  acr-reconcile apply {shlex.quote(args.out)}",

@@ -74,7 +74,16 @@ def _create(change: Change, ctx: ApplyContext) -> str:
 def _delete(change: Change, ctx: ApplyContext) -> str:
     from azure.core.exceptions import HttpResponseError
 
-    client = ctx.session.authorization(change.params_as(RoleAssignmentParams).subscription_id)
+    params = change.params_as(RoleAssignmentParams)
+    caller = (ctx.caller_object_id or "").lower()
+    if caller and params.principal_id.lower() == caller:
+        # decided here, for the identity running apply: a plan made by another identity
+        # (a pull-request job) cannot know it, and removing it would lock this run out
+        return (
+            "kept: it is the identity running apply, which never prunes its own access "
+            "(remove it by hand if meant)"
+        )
+    client = ctx.session.authorization(params.subscription_id)
 
     def attempt() -> str:
         try:
