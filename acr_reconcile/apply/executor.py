@@ -5,10 +5,14 @@ one repository form one unit, as one trust publish covers them). A unit runs onc
 unit it depends on has succeeded; when one fails, everything downstream of it is skipped
 and reported once, as ``upstream failed``, while independent work goes on to the end.
 That leaves Azure in a state a re-run of the same plan or spec converges from.
+
+A :class:`Stop` set while the run goes (the first Ctrl-C) lets the running units finish
+and starts no new one; those never started are reported as skipped, ``not started``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -43,9 +47,27 @@ class ActionResult:
     addresses: tuple[str, ...] = ()  # every change of the unit
 
 
+NOT_STARTED = "not started: the run was interrupted"
+
+
+class Stop:
+    """Asks a run to start nothing more; tells how many units are running right now."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.running = 0
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     results: tuple[ActionResult, ...]
+    interrupted: bool = False
 
     def of(self, status: Status) -> list[ActionResult]:
         return [r for r in self.results if r.status is status]
@@ -117,25 +139,31 @@ def execute(
     parallelism: int = DEFAULT_PARALLELISM,
     group: GroupKey | None = None,
     progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> ApplyResult:
     """Run every pending change of ``plan``; never raises for a failed action."""
     units = build_units(plan.pending, group)
-    return _Run(units, run, progress).go(max(1, parallelism))
+    return _Run(units, run, progress, stop or Stop()).go(max(1, parallelism))
 
 
 class _Run:
-    def __init__(self, units: list[_Unit], run: UnitRunner, progress: Progress | None) -> None:
+    def __init__(
+        self, units: list[_Unit], run: UnitRunner, progress: Progress | None, stop: Stop
+    ) -> None:
         self.units = units
         self.run = run
         self.progress = progress
+        self.stop = stop
         self.results: dict[int, ActionResult] = {}
 
     def go(self, parallelism: int) -> ApplyResult:
         running: dict[Future[ActionResult], int] = {}
         with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="apply") as pool:
             while True:
-                for index in self._ready(set(running.values())):
-                    running[pool.submit(self._one, index)] = index
+                if not self.stop.is_set():
+                    for index in self._ready(set(running.values())):
+                        running[pool.submit(self._one, index)] = index
+                self.stop.running = len(running)
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -144,9 +172,20 @@ class _Run:
                     self.results[index] = future.result()
                     if self.results[index].status is Status.FAILED:
                         self._skip_downstream(index)
+                self.stop.running = len(running)
+        interrupted = self.stop.is_set()
+        if interrupted:
+            self._skip_not_started()
         self._skip_unreachable()
         ordered = [self.results[i] for i in range(len(self.units))]
-        return ApplyResult(tuple(ordered))
+        return ApplyResult(tuple(ordered), interrupted)
+
+    def _skip_not_started(self) -> None:
+        for index, unit in enumerate(self.units):
+            if index not in self.results:
+                self.results[index] = ActionResult(
+                    unit.label, Status.SKIPPED, NOT_STARTED, 0.0, unit.addresses
+                )
 
     def _ready(self, running: set[int]) -> list[int]:
         return [

@@ -90,8 +90,9 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
 
     from acr_reconcile.apply.applied import record_applied
     from acr_reconcile.apply.context import ApplyContext
-    from acr_reconcile.apply.executor import execute
+    from acr_reconcile.apply.executor import Stop, execute
     from acr_reconcile.apply.handlers import group_key, runner
+    from acr_reconcile.apply.interrupts import gentle_interrupts
     from acr_reconcile.apply.signing import data_plane_seams
     from acr_reconcile.azure.credentials import caller_object_id
 
@@ -103,13 +104,20 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
         publish_signatures=seams.publish,
         tag_digest=seams.tag_digest,
     )
-    with _progress(args) as progress:
+    stop = Stop()
+    side = _side(args)
+
+    def say(message: str) -> None:
+        print(f"\n{message}", file=side, flush=True)
+
+    with _progress(args) as progress, gentle_interrupts(stop, say):
         ctx = replace(ctx, say=getattr(progress, "note", ctx.say))
         run = runner(ctx)
         result = execute(
-            plan, run, parallelism=args.parallelism, group=group_key, progress=progress
+            plan, run, parallelism=args.parallelism, group=group_key, progress=progress, stop=stop
         )
-    record_applied(plan, result, ctx)  # bookkeeping on the registry: not the user's change
+        if not result.interrupted:  # an interrupted run starts nothing more, bookkeeping too
+            record_applied(plan, result, ctx)  # on the registry: not the user's change
     return result
 
 
@@ -281,7 +289,10 @@ def run(args: argparse.Namespace) -> int:
             _nothing_to_do(args)
             return plan_command.EXIT_OK
         _write_evidence(plan, live, args)
-        _summary(plan, _execute(plan, connection, args), args)
+        result = _execute(plan, connection, args)
+        _summary(plan, result, args)
+        if result.interrupted:
+            return _interrupted(result, args)
     return plan_command.EXIT_OK
 
 
@@ -293,6 +304,21 @@ def _write_evidence(plan: Plan, live: LiveState, args: argparse.Namespace) -> No
 
     today = datetime.now(UTC).date()
     write_dct_evidence(plan, live, args.dct_inventory, today, _side(args))
+
+
+def _interrupted(result: ApplyResult, args: argparse.Namespace) -> int:
+    from acr_reconcile.apply.executor import NOT_STARTED
+    from acr_reconcile.apply.interrupts import EXIT_INTERRUPTED
+
+    left = [r.address for r in result.results if r.note == NOT_STARTED]
+    if args.output != "json":
+        print(
+            f"Interrupted: {len(left)} action(s) not started"
+            + (f" ({', '.join(left)})" if left else "")
+            + "; run apply again to finish: it converges from here.",
+            file=_side(args),
+        )
+    return EXIT_INTERRUPTED
 
 
 def _nothing_to_do(args: argparse.Namespace) -> None:
