@@ -4,6 +4,11 @@ A publish covers every signature change of one repository (one GUN) in one uploa
 re-reads at run time what it signs: the registry's login server (a registry created by
 this apply had none at plan time) and each tag's manifest (an import of this apply made
 it). A tag that moved away from the digest the plan showed is refused, not signed.
+
+The registry's trust policy is read again right before a publish: another apply may have
+disabled content trust (and deleted every signature) since this run planned. Signing
+into it then would leave signatures the registry does not enforce and record a spec as
+applied that the registry no longer matches; the publish fails instead, naming why.
 """
 
 from __future__ import annotations
@@ -29,10 +34,19 @@ class DataPlaneSeams:
     tag_digest: TagDigest | None = None
 
 
-def _login_server(session: AzureSession, change: Change) -> str:
+def _login_server(session: AzureSession, change: Change, signing: bool) -> str:
+    """The registry's login server, read now; with ``signing``, trust must still be on."""
     sub, group, name = registry_coordinates(change.params_as(TagSignatureParams))
     live = session.registries(sub).registries.get(group, name).as_dict()
-    return str((live.get("properties") or {}).get("loginServer", ""))
+    props = live.get("properties") or {}
+    trust = ((props.get("policies") or {}).get("trustPolicy") or {}).get("status", "disabled")
+    if signing and str(trust).lower() != "enabled":
+        raise RegistryError(
+            f"{change.resource_id}: content trust is {str(trust).lower()} on registry {name} "
+            "now (another run changed it since this plan); nothing was signed: "
+            "run plan again"
+        )
+    return str(props.get("loginServer", ""))
 
 
 def _additions(registry: RegistryClient, changes: Sequence[Change]) -> dict[str, tuple[str, int]]:
@@ -58,7 +72,8 @@ def _additions(registry: RegistryClient, changes: Sequence[Change]) -> dict[str,
 def publisher(session: AzureSession, data_plane: DataPlane) -> SignaturePublisher:
     def publish(changes: Sequence[Change]) -> str:
         first = changes[0]
-        server = _login_server(session, first)
+        signing = any(c.action is not Action.DELETE for c in changes)
+        server = _login_server(session, first, signing)
         gun = f"{server}/{first.params_as(TagSignatureParams).repository}"
         add = _additions(data_plane.registry(server), changes)
         remove = [c.params_as(TagSignatureParams).tag for c in changes if c.action is Action.DELETE]
