@@ -20,9 +20,14 @@ from acr_reconcile.plan.model import Change, Kind, Plan, RegistryParams
 
 
 def _completed_targets(plan: Plan, result: ApplyResult) -> set[str]:
+    """Targets whose pending changes all succeeded, those with none pending included: a
+    run killed after its last change but before this record leaves a registry in sync and
+    unrecorded, and the rerun (nothing to change) must still record it."""
     pending: dict[str, list[Change]] = defaultdict(list)
-    for change in plan.pending:
-        pending[change.target].append(change)
+    for change in plan.changes:
+        pending.setdefault(change.target, [])
+        if change.is_change:
+            pending[change.target].append(change)
     return {
         target
         for target, changes in pending.items()

@@ -254,6 +254,7 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> tuple[Plan 
         raise PlanError(list(plan.errors))
     _show(plan, connection, args)
     if not plan.has_changes:
+        _record_only(plan, connection, args)
         return None, planned.live
     _check_destroy(plan, args.allow_destroy_trust)
     require_ready(plan)  # before the prompt: never ask, then refuse
@@ -286,6 +287,8 @@ def run(args: argparse.Namespace) -> int:
         if plan is not None and not plan.has_changes:
             print("No changes. Live state matches the saved plan.", file=_side(args))
         if plan is None or not plan.has_changes:  # the rendered plan said "no changes"
+            if plan is not None:
+                _record_only(plan, connection, args)
             _nothing_to_do(args)
             return plan_command.EXIT_OK
         _write_evidence(plan, live, args)
@@ -319,6 +322,17 @@ def _interrupted(result: ApplyResult, args: argparse.Namespace) -> int:
             file=_side(args),
         )
     return EXIT_INTERRUPTED
+
+
+def _record_only(plan: Plan, connection: Connection, args: argparse.Namespace) -> None:
+    """Nothing to change, but a registry may still lack the record of this spec (a run
+    ended between its last change and the record): write it, as a full run would have."""
+    from acr_reconcile.apply.applied import record_applied
+    from acr_reconcile.apply.context import ApplyContext
+    from acr_reconcile.apply.executor import ApplyResult
+
+    ctx = ApplyContext(session=connection.session, allow_destroy_trust=args.allow_destroy_trust)
+    record_applied(plan, ApplyResult(()), ctx)
 
 
 def _nothing_to_do(args: argparse.Namespace) -> None:

@@ -173,4 +173,6 @@ def test_a_target_counts_as_applied_only_when_all_its_changes_succeeded() -> Non
     )
     result = execute(plan, Recorder(fail=frozenset({"ra2"})))
     assert result.status_of("sig") is Status.SKIPPED and result.status_of("reg") is None
-    assert _completed_targets(plan, result) == {"s/ok"}
+    # a target with nothing pending is complete too: its record may still be missing (a
+    # run killed between its last change and the record), and the rerun writes it
+    assert _completed_targets(plan, result) == {"s/ok", "s/quiet"}
