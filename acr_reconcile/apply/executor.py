@@ -162,6 +162,7 @@ class _Run:
             while True:
                 if not self.stop.is_set():
                     for index in self._ready(set(running.values())):
+                        self.stop.running = len(running) + 1  # counted before it can start
                         running[pool.submit(self._one, index)] = index
                 self.stop.running = len(running)
                 if not running:
