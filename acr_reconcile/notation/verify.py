@@ -84,6 +84,9 @@ class SignatureResult:
     signer: str | None = None  # the leaf subject, when the chain could be read
     signed_at: datetime | None = None
     notes: tuple[str, ...] = ()
+    # untrusted only because of time: the signature or a certificate of its chain is
+    # expired (or not yet valid) now; a signature that a re-sign would replace
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,18 +103,19 @@ class TagVerdict:
 
 
 class _Refusal(Exception):
-    def __init__(self, verdict: Verdict, reason: str) -> None:
+    def __init__(self, verdict: Verdict, reason: str, expired: bool = False) -> None:
         super().__init__(reason)
         self.verdict = verdict
         self.reason = reason
+        self.expired = expired
 
 
 def _invalid(reason: str) -> _Refusal:
     return _Refusal(Verdict.INVALID, reason)
 
 
-def _untrusted(reason: str) -> _Refusal:
-    return _Refusal(Verdict.UNTRUSTED, reason)
+def _untrusted(reason: str, expired: bool = False) -> _Refusal:
+    return _Refusal(Verdict.UNTRUSTED, reason, expired)
 
 
 def _integrity(envelope: ParsedEnvelope) -> list[x509.Certificate]:
@@ -205,12 +209,14 @@ def _trust(
 
 def _times(envelope: ParsedEnvelope, chain: list[x509.Certificate], now: datetime) -> None:
     if envelope.expiry is not None and now > envelope.expiry:
-        raise _untrusted(f"the signature expired at {envelope.expiry:%Y-%m-%dT%H:%M:%SZ}")
+        raise _untrusted(
+            f"the signature expired at {envelope.expiry:%Y-%m-%dT%H:%M:%SZ}", expired=True
+        )
     problem = certificate_validity_problem(chain, now)
     if problem is not None:
         if envelope.has_timestamp:
             problem += "; the envelope's RFC 3161 timestamp is not verified by this tool"
-        raise _untrusted(problem)
+        raise _untrusted(problem, expired=True)
 
 
 def verify_envelope(
@@ -236,7 +242,9 @@ def verify_envelope(
         _trust(envelope, chain, policy)
         _times(envelope, chain, now)
     except _Refusal as refusal:
-        return SignatureResult(refusal.verdict, refusal.reason, signer, signed_at)
+        return SignatureResult(
+            refusal.verdict, refusal.reason, signer, signed_at, expired=refusal.expired
+        )
     notes = ("its RFC 3161 timestamp was not verified",) if envelope.has_timestamp else ()
     reason = f"signed by {signer} (trusted by policy {policy.name!r})"
     return SignatureResult(Verdict.SIGNED, reason, signer, signed_at, notes)

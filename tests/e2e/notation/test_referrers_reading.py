@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from azure.mgmt.containerregistry.models import (
@@ -23,6 +24,8 @@ from azure.mgmt.containerregistry.models import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from acr_reconcile.live.notation import read_signatures
+from acr_reconcile.live.state import SignatureVerdict
 from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
 from acr_reconcile.notation.manifest import (
     EMPTY_CONFIG,
@@ -33,6 +36,8 @@ from acr_reconcile.notation.manifest import (
     signature_artifact,
 )
 from acr_reconcile.notation.payload import Descriptor
+from acr_reconcile.notation.policy import Anchor, DocumentPolicy, verification_policy
+from acr_reconcile.notation.verify import VerificationPolicy
 from acr_reconcile.registry.acr_auth import AcrTokenSource
 from acr_reconcile.registry.client import RegistryClient
 from acr_reconcile.registry.referrers import INDEX_MEDIA_TYPE, referrers, tag_schema_index
@@ -77,7 +82,7 @@ def without_api(sandbox: SandboxHandle, with_api: RegistryClient) -> Iterator[Re
     yield from _client(sandbox, "refscmk", cmk=True)
 
 
-def _push(client: RegistryClient, count: int) -> tuple[Descriptor, list[str]]:
+def _push(client: RegistryClient, count: int) -> tuple[Descriptor, list[str], Any]:
     """``count`` signature manifests of hello-world:signed (one envelope, distinct
     creation times) and one SBOM referring to the same manifest."""
     ref = client.manifest("hello-world", "signed")
@@ -118,23 +123,59 @@ def _push(client: RegistryClient, count: int) -> tuple[Descriptor, list[str]]:
     sbom_digest = client.push_manifest("hello-world", "sbom", body, OCI_MANIFEST)
     pushed_all = [*pushed, sbom_digest]
     assert len(set(pushed_all)) == count + 1
-    return subject, pushed
+    return subject, pushed, identity
+
+
+def _policy(certificate: Any) -> VerificationPolicy:
+    """What the document's trust policy decides: the signing certificate and its subject."""
+    return verification_policy(
+        DocumentPolicy(
+            "refs",
+            ("refs.azurecr.io/hello-world",),
+            (Anchor("signing-root.pem", certificate),),
+            ("x509.subject: C=US, ST=WA, O=Contoso",),
+        )
+    )
+
+
+def _check_verdicts(
+    client: RegistryClient, subject: Descriptor, pushed: list[str], identity: Any, api: bool
+) -> None:
+    now = datetime.now(UTC)
+    found, has_api = read_signatures(
+        client, "hello-world", subject, _policy(identity.chain[-1]), now
+    )
+    assert has_api is api
+    assert sorted(s.digest for s in found) == sorted(pushed)
+    assert {s.verdict for s in found} == {SignatureVerdict.TRUSTED}
+    assert {s.signature_format for s in found} == {"cose"}
+    assert all(s.in_tag_schema is not api for s in found)
+    # another signer's root: intact, not trusted; a year on, the certificate has expired
+    stranger = self_signed("p256")
+    found, _ = read_signatures(client, "hello-world", subject, _policy(stranger.chain[-1]), now)
+    assert {s.verdict for s in found} == {SignatureVerdict.UNTRUSTED}
+    assert not any(s.expired for s in found)
+    later = now + timedelta(days=3650)
+    found, _ = read_signatures(client, "hello-world", subject, _policy(identity.chain[-1]), later)
+    assert {s.verdict for s in found} == {SignatureVerdict.UNTRUSTED}
+    assert all(s.expired for s in found)
 
 
 def test_signatures_are_listed_over_pages_through_the_referrers_api(
     with_api: RegistryClient,
 ) -> None:
-    subject, pushed = _push(with_api, 101)  # the sandbox pages by 100
+    subject, pushed, identity = _push(with_api, 101)  # the sandbox pages by 100
     found = referrers(with_api, "hello-world", subject.digest, SIGNATURE_ARTIFACT_TYPE)
     assert found.referrers_api is True
     assert sorted(r.digest for r in found.referrers) == sorted(pushed)
     assert {r.artifact_type for r in found.referrers} == {SIGNATURE_ARTIFACT_TYPE}
+    _check_verdicts(with_api, subject, pushed, identity, api=True)
 
 
 def test_without_the_api_signatures_are_found_by_the_tag_schema(
     without_api: RegistryClient,
 ) -> None:
-    subject, pushed = _push(without_api, 3)
+    subject, pushed, identity = _push(without_api, 3)
     assert (
         referrers(without_api, "hello-world", subject.digest, SIGNATURE_ARTIFACT_TYPE).referrers
         == ()
@@ -157,3 +198,4 @@ def test_without_the_api_signatures_are_found_by_the_tag_schema(
     assert sorted(r.digest for r in found.referrers) == sorted(pushed)
     listed, index_digest = tag_schema_index(without_api, "hello-world", subject.digest)
     assert len(listed) == 3 and index_digest is not None and index_digest.startswith("sha256:")
+    _check_verdicts(without_api, subject, pushed, identity, api=False)
