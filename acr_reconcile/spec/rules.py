@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from acr_reconcile.notation.manifest import is_referrer_tag
 from acr_reconcile.spec.conflicts import Problem, raise_at
 from acr_reconcile.spec.regions import closest_regions, normalise_region
 
@@ -122,6 +123,12 @@ def _image_tag(value: str) -> str:
             "image_tag",
             "an image tag must be 1-128 characters of A-Z a-z 0-9 _ . -, not starting with "
             f"'.' or '-'; got {_shown(value)}",
+        )
+    if is_referrer_tag(value):
+        raise _fail(
+            "referrer_tag",
+            "a sha256-<hex> tag is the index of a manifest's signatures (the OCI referrers "
+            "tag schema), not an image tag; name the image's own tag",
         )
     return value
 
