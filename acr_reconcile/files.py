@@ -20,6 +20,12 @@ from acr_reconcile.errors import FileWriteError
 def write_private_atomic(path: Path, data: bytes, what: str = "the file") -> None:
     """Write ``data`` to ``path`` (mode 0600) through a temporary file in the same
     directory, renamed over the target; on failure ``path`` is as it was."""
+    write_atomic(path, data, what, mode=0o600)
+
+
+def write_atomic(path: Path, data: bytes, what: str = "the file", *, mode: int) -> None:
+    """:func:`write_private_atomic` for files that are not private (an exported spec is
+    meant to be committed): the same all-or-nothing replacement, with ``mode``."""
     tmp: str | None = None
     try:
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -27,7 +33,7 @@ def write_private_atomic(path: Path, data: bytes, what: str = "the file") -> Non
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as error:
         raise cannot_write(path, what, error) from None

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from acr_reconcile.commands.connection import connect
-    from acr_reconcile.errors import ConfigError
+    from acr_reconcile.files import write_atomic
     from acr_reconcile.live.dct import DctReading, dct_inventory
     from acr_reconcile.live.dct_read import read_dct
     from acr_reconcile.live.export import export_spec, read_all_tags, to_yaml
@@ -131,9 +131,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         sys.stdout.write(text)
         return 0
-    try:
-        Path(args.out).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{args.out}: cannot write the spec: {error.strerror}") from None
+    write_atomic(Path(args.out), text.encode("utf-8"), "the exported spec", mode=0o644)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

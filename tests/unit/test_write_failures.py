@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from acr_reconcile.errors import FileWriteError
-from acr_reconcile.files import write_private_atomic
+from acr_reconcile.files import write_atomic, write_private_atomic
 from acr_reconcile.trust.cache import TrustCache
 from acr_reconcile.trust.crypto import SigningKey
 from acr_reconcile.trust.keys import KeyStore, Passphrases
@@ -33,6 +33,19 @@ def test_a_full_disk_keeps_the_previous_file(tmp_path: Path) -> None:
             write_private_atomic(full / "plan.json", NEW, "the plan file")
         assert (full / "plan.json").read_bytes() == OLD
         assert _leftovers(full) == []
+
+
+def test_an_exported_spec_on_a_full_disk_keeps_the_previous_one(tmp_path: Path) -> None:
+    """``export --out`` writes through the same replacement, readable by others (a spec is
+    meant to be committed), so a failed export never leaves half a spec behind."""
+    with full_tmpfs(tmp_path / "full", {"spec.yaml": OLD}) as full:
+        with pytest.raises(FileWriteError, match=r"spec\.yaml: cannot write the exported spec"):
+            write_atomic(full / "spec.yaml", NEW, "the exported spec", mode=0o644)
+        assert (full / "spec.yaml").read_bytes() == OLD
+        assert _leftovers(full) == []
+    written = tmp_path / "ok.yaml"
+    write_atomic(written, b"apiVersion: acr-reconcile/v1\n", "the exported spec", mode=0o644)
+    assert written.stat().st_mode & 0o777 == 0o644
 
 
 def test_a_full_disk_under_the_trust_cache(tmp_path: Path) -> None:
