@@ -52,6 +52,8 @@ class DctReading:
     repositories: tuple[RepositoryDct, ...] = ()
     # (repository, tag) -> (digest, size) the registry serves, None when the tag is gone
     manifests: Mapping[tuple[str, str], tuple[str, int] | None] = field(default_factory=dict)
+    # (repository, digest) -> the manifest's media type: the signed payload's descriptor
+    media_types: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, order=True)

@@ -25,6 +25,7 @@ def read_dct(data_plane: DataPlane, registry: LiveRegistry) -> DctReading:
     trust = data_plane.trust(server)
     repositories: list[RepositoryDct] = []
     manifests: dict[tuple[str, str], tuple[str, int] | None] = {}
+    media_types: dict[tuple[str, str], str] = {}
     for repository in sorted(client.catalog()):
         gun = f"{server}/{repository}"
         try:
@@ -43,4 +44,8 @@ def read_dct(data_plane: DataPlane, registry: LiveRegistry) -> DctReading:
         for tag in dict.fromkeys(e.tag for e in entries):
             ref = client.manifest(repository, tag)
             manifests[(repository, tag)] = (str(ref.digest), int(ref.size)) if ref else None
-    return DctReading(registry.name, server, datetime.now(UTC), tuple(repositories), manifests)
+            if ref is not None:
+                media_types[(repository, str(ref.digest))] = str(ref.media_type)
+    return DctReading(
+        registry.name, server, datetime.now(UTC), tuple(repositories), manifests, media_types
+    )

@@ -194,7 +194,7 @@ def _signature(
                 tag=tags[0],
                 digest=digest,
                 size=size,
-                media_type=None,  # read by apply with the manifest it signs
+                media_type=_media_type(ctx, repository, digest),
                 signature_format=notation.signature_format.value,
                 key_source="key-vault" if vault is not None else "file",
                 subject=vault.subject if vault is not None else None,
@@ -208,6 +208,11 @@ def _signature(
         )
     )
     return address
+
+
+def _media_type(ctx: DocumentContext, repository: str, digest: str) -> str | None:
+    reading = ctx.data.dct if ctx.data else None
+    return reading.media_types.get((repository, digest)) if reading else None
 
 
 def _already_signed(ctx: DocumentContext, repository: str, digest: str) -> bool:

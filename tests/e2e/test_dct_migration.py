@@ -166,6 +166,11 @@ def test_dct_inventory_export_plan_and_evidence(
     signed = {c["params"]["digest"] for c in changes if c["kind"] == "notation-signature"}
     assert {digests["v1"], digests["rel"]} <= signed and len(signed) == 3
     assert digests["moved"] not in signed and digests["moved-now"] not in signed
+    assert all(
+        c["params"]["media_type"] == "application/vnd.docker.distribution.manifest.v2+json"
+        for c in changes
+        if c["kind"] == "notation-signature"
+    )
     trust = next(c for c in changes if c["kind"] == "trust-policy")
     assert trust["params"]["destructive"] is True
     assert max(i for i, k in enumerate(kinds) if k == "notation-signature") < kinds.index(

@@ -179,7 +179,9 @@ def _dct(raw: dict[str, Any] | None, name: str, login: str) -> DctReading | None
         served = (m["digest"], m.get("size", 527)) if m.get("digest") else None
         manifests[(m["repository"], m["tag"])] = served
     read_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    return DctReading(name, login, read_at, tuple(repos), manifests)
+    schema2 = "application/vnd.docker.distribution.manifest.v2+json"
+    media = {(r, m[0]): schema2 for (r, _), m in manifests.items() if m is not None}
+    return DctReading(name, login, read_at, tuple(repos), manifests, media)
 
 
 def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryData:
