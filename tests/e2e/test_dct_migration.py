@@ -177,12 +177,12 @@ def test_dct_inventory_export_plan_and_evidence(
         "trust-policy"
     )
 
-    # apply refuses while the document's Notation signatures cannot be read (plan error):
-    # nothing changes, and content trust stays enabled
+    # apply cannot make the carried signatures yet (today the plan's notation-not-read
+    # error stops it; once signatures are read, the signature handler refuses and the
+    # disable, which depends on them, is skipped): content trust stays enabled either way
     monkeypatch.chdir(tmp_path)
     applied = cli("apply", out, "--auto-approve", "--allow-destroy-trust")
     assert applied.code == 1 and "Traceback" not in applied.err
-    assert not list(tmp_path.glob("dct-inventory-*.json"))
     with sdk(sandbox) as clients:
         policies = clients.registries.registries.get(RG, REGISTRY).policies
     assert policies.trust_policy.status == "enabled"
