@@ -14,8 +14,16 @@ from acr_reconcile.azure.clients import RetryOptions
 from acr_reconcile.azure.cloud import Cloud
 from acr_reconcile.azure.errors import translate
 from acr_reconcile.azure.paging import PageGuard
+from acr_reconcile.errors import AcrReconcileError
 
 COLLECTIONS = {"ServicePrincipal": "servicePrincipals", "User": "users", "Group": "groups"}
+# getByIds takes at most 1000 ids per request (Graph's documented limit)
+GET_BY_IDS_LIMIT = 1000
+_ODATA_TYPES = {
+    "#microsoft.graph.serviceprincipal": "ServicePrincipal",
+    "#microsoft.graph.user": "User",
+    "#microsoft.graph.group": "Group",
+}
 _SELECT = {
     "servicePrincipals": "id,appId,displayName",
     "users": "id,displayName",
@@ -105,6 +113,44 @@ class GraphClient:
             next_link = body.get("@odata.nextLink")
             body = self._get(guard.follow(str(next_link)), where) if next_link else None
         return found
+
+    def by_object_ids(self, object_ids: list[str]) -> list[GraphPrincipal]:
+        """The users, groups and service principals among ``object_ids``, one
+        ``POST /directoryObjects/getByIds`` per 1000 ids; ids Graph does not know are
+        simply absent from the answer (as Graph leaves them out)."""
+        found: list[GraphPrincipal] = []
+        for start in range(0, len(object_ids), GET_BY_IDS_LIMIT):
+            chunk = object_ids[start : start + GET_BY_IDS_LIMIT]
+            body = self._post(
+                "directoryObjects/getByIds",
+                {"ids": chunk, "types": ["user", "group", "servicePrincipal"]},
+                f"{len(chunk)} directory object(s) by id",
+            )
+            items = (body or {}).get("value")
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or not item.get("id"):
+                    continue
+                kind = _ODATA_TYPES.get(str(item.get("@odata.type", "")).lower())
+                if kind is not None:
+                    found.append(_principal(item, kind))
+        return found
+
+    def _post(self, path: str, payload: dict[str, Any], resource: str) -> dict[str, Any] | None:
+        from azure.core.exceptions import HttpResponseError, ServiceRequestError
+        from azure.core.rest import HttpRequest
+
+        try:
+            request = HttpRequest("POST", f"{self._base}/{path}", json=payload)
+            response = self._client.send_request(request)
+            response.raise_for_status()
+            body = response.json()
+        except (HttpResponseError, ServiceRequestError, ValueError) as error:
+            if isinstance(error, ValueError):
+                raise AcrReconcileError(
+                    f"Microsoft Graph lookup of {resource}: the answer is not JSON"
+                ) from None
+            raise translate(error, resource, "Microsoft Graph lookup") from None
+        return body if isinstance(body, dict) else None
 
     def close(self) -> None:
         self._client.close()

@@ -67,6 +67,19 @@ def _of_another_type(
     return []
 
 
+def name_unknown(graph: GraphClient, object_ids: Iterable[str]) -> dict[str, LivePrincipal]:
+    """Display name and type of each object id, in one batched Graph read. Best effort: the
+    names only label a plan's changes, so a failed read leaves them unnamed, not the plan."""
+    wanted = sorted({oid.lower() for oid in object_ids})
+    if not wanted:
+        return {}
+    try:
+        found = graph.by_object_ids(wanted)
+    except AcrReconcileError:
+        return {}
+    return {p.object_id: _live(p) for p in found if p.object_id in wanted}
+
+
 def resolve(graph: GraphClient, ref: PrincipalRef, principal_type: str) -> PrincipalResolution:
     """Look one reference up: objectId directly, appId and displayName by filter; when the
     declared type has none, the other types too (the planner reports the contradiction)."""

@@ -18,7 +18,7 @@ from acr_reconcile.azure.credentials import caller_object_id, caller_principal_t
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.live import arm, keyvault
 from acr_reconcile.live.dct import DctReading
-from acr_reconcile.live.graph import principal_refs, resolve
+from acr_reconcile.live.graph import name_unknown, principal_refs, resolve
 from acr_reconcile.live.state import (
     LiveCertificate,
     LiveKeyVault,
@@ -89,6 +89,7 @@ def read_live(
         )
         registries = _with_images(pool, documents, registries, images)
         registries = _with_dct(pool, documents, registries, dct)
+        directory = name_unknown(graph, _unlisted(registries, vaults, principals))
     return LiveState(
         resource_groups={
             key: snapshots[key[0]].resource_groups.get(key[1]) for key in _rg_keys(documents)
@@ -98,10 +99,24 @@ def read_live(
         caller_principal_type=caller_type,
         registries=registries,
         principals=principals,
+        directory=directory,
         name_availability=availability,
         caller_object_id=caller,
         signing=signing,
     )
+
+
+def _unlisted(
+    registries: dict[tuple[str, str], LiveRegistryData | None],
+    vaults: dict[tuple[str, str], LiveKeyVaultData | None],
+    principals: dict[tuple[str, str], PrincipalResolution],
+) -> set[str]:
+    """Object ids holding roles on the specs' registries and vaults that no spec reference
+    resolved to: the principals a prune may remove, to be named in the plan."""
+    held = {a.principal_id.lower() for d in registries.values() if d for a in d.role_assignments}
+    held |= {a.principal_id.lower() for v in vaults.values() if v for a in v.role_assignments}
+    known = {r.principal.object_id.lower() for r in principals.values() if r.principal}
+    return held - known
 
 
 def _sub(doc: SpecDocument) -> str:

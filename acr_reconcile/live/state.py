@@ -244,6 +244,9 @@ class LiveState:
     resource_groups: dict[tuple[str, str], LiveResourceGroup | None] = field(default_factory=dict)
     registries: dict[tuple[str, str], LiveRegistryData | None] = field(default_factory=dict)
     principals: dict[tuple[str, str], PrincipalResolution] = field(default_factory=dict)
+    # principals of live assignments the specs do not list, by lower-case object id, so a
+    # prune can name whom it removes; an id not here was not found (or not readable)
+    directory: dict[str, LivePrincipal] = field(default_factory=dict)
     # registry name (lower-case) -> availability, for registries not found in their subscription
     name_availability: dict[str, NameAvailability] = field(default_factory=dict)
     caller_object_id: str | None = None

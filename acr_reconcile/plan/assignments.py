@@ -184,6 +184,20 @@ def _change(
     )
 
 
+def principal_label(ctx: DocumentContext, object_id: str, principal_type: str) -> str:
+    """Whom an assignment grants, as a reader recognises it: type, display name and object
+    id from the directory; the id alone, said to be unknown, when the directory had none."""
+    oid = object_id.lower()
+    for resolution in ctx.live.principals.values():
+        found = resolution.principal
+        if found is not None and found.object_id.lower() == oid:
+            return f"{found.principal_type} {found.display_name} ({oid})"
+    named = ctx.live.directory.get(oid)
+    if named is not None:
+        return f"{named.principal_type} {named.display_name} ({oid})"
+    return f"{principal_type} {oid} (not found in the directory)"
+
+
 def prune_assignment(ctx: DocumentContext, live: LiveRoleAssignment) -> Change | None:
     role = _role_label(live.role_definition_guid)
     caller = (ctx.live.caller_object_id or "").lower()
@@ -205,7 +219,10 @@ def prune_assignment(ctx: DocumentContext, live: LiveRoleAssignment) -> Change |
         action=Action.DELETE,
         reason=Reason.PRUNE,
         resource_id=live.id,
-        summary=f"role {role} for {live.principal_type} {live.principal_id} on {ctx.registry_name}",
+        summary=(
+            f"role {role} for {principal_label(ctx, live.principal_id, live.principal_type)} "
+            f"on {ctx.registry_name}"
+        ),
         before=state,
         after=None,
         diff=attribute_diff(state, None),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from acr_reconcile.live.state import LiveKeyVaultData, LivePrincipal, LiveRoleAssignment
 from acr_reconcile.plan import names
-from acr_reconcile.plan.assignments import resolve_signer
+from acr_reconcile.plan.assignments import principal_label, resolve_signer
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
 from acr_reconcile.plan.model import (
@@ -131,7 +131,10 @@ def _prune(
                 action=Action.DELETE,
                 reason=Reason.PRUNE,
                 resource_id=live.id,
-                summary=f"role {role} for {live.principal_type} {pair[0]} on key vault {key.name}",
+                summary=(
+                    f"role {role} for {principal_label(ctx, pair[0], live.principal_type)} "
+                    f"on key vault {key.name}"
+                ),
                 before=state,
                 after=None,
                 diff=attribute_diff(state, None),

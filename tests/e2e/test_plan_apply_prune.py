@@ -53,7 +53,12 @@ def test_prune_removes_only_unlisted_assignments_of_managed_roles(
     plan = cli("plan", spec, "--detailed-exitcode")
     assert plan.code == 2
     pruned = [line for line in plan.out.splitlines() if line.endswith("[prune]")]
-    assert len(pruned) == 1 and "AcrPush" in pruned[0] and stranger in pruned[0]
+    assert len(pruned) == 1 and "AcrPush" in pruned[0]
+    # the plan names whom it removes (one batched directory read), in every output
+    assert f"ServicePrincipal Stranger ({stranger})" in pruned[0]
+    for output in ("markdown", "github", "json"):
+        shown = cli("plan", spec, "--output", output)
+        assert f"ServicePrincipal Stranger ({stranger})" in shown.out, output
     assert cli("apply", spec, "--auto-approve").code == 0
     held = _held(sandbox)
     assert (stranger, PUSH) not in held  # a managed role, not listed: pruned
