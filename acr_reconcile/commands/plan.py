@@ -106,6 +106,7 @@ def plan_documents(
         images=data_plane.read,
         signing=data_plane.readiness() if any(d.spec.images for d in documents) else None,
         dct=lambda registry: read_dct(data_plane, registry),
+        notation=data_plane.registry,
     )
     return Planned(documents, live, plan(documents, live, connection.rules))
 

@@ -175,16 +175,19 @@ def tag_state(repository: str, tag: str, manifest: ManifestRef | None, trust: _T
     live, found = trust
     digest = str(manifest.digest) if manifest is not None else None
     size = int(manifest.size) if manifest is not None else None
+    media_type = manifest.media_type if manifest is not None else None
     if not live.valid:
-        return LiveTag(repository, tag, digest, size, TagTrust.INVALID)
+        return LiveTag(repository, tag, digest, size, TagTrust.INVALID, media_type=media_type)
     if found is None or not found.exists:
-        return LiveTag(repository, tag, digest, size, TagTrust.NO_TRUST_DATA)
+        return LiveTag(repository, tag, digest, size, TagTrust.NO_TRUST_DATA, media_type=media_type)
     target = found.targets.get(tag)
     if target is None:
-        return LiveTag(repository, tag, digest, size, TagTrust.UNSIGNED)
+        return LiveTag(repository, tag, digest, size, TagTrust.UNSIGNED, media_type=media_type)
     signed = f"sha256:{target.sha256_hex}"
     state = TagTrust.SIGNED if (signed, target.length) == (digest, size) else TagTrust.STALE
-    return LiveTag(repository, tag, digest, size, state, signed, target.length, target.role)
+    return LiveTag(
+        repository, tag, digest, size, state, signed, target.length, target.role, media_type
+    )
 
 
 def _unencrypted(path: Path) -> str:

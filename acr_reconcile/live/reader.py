@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from acr_reconcile.azure.clients import AzureSession
@@ -19,6 +20,8 @@ from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.live import arm, keyvault
 from acr_reconcile.live.dct import DctReading
 from acr_reconcile.live.graph import name_unknown, principal_refs, resolve
+from acr_reconcile.live.notation import read_signatures
+from acr_reconcile.live.notation_policy import document_verification_policy
 from acr_reconcile.live.state import (
     LiveCertificate,
     LiveKeyVault,
@@ -32,6 +35,9 @@ from acr_reconcile.live.state import (
     PrincipalResolution,
     SigningReadiness,
 )
+from acr_reconcile.notation.payload import Descriptor
+from acr_reconcile.notation.verify import VerificationPolicy
+from acr_reconcile.registry.client import RegistryClient
 from acr_reconcile.spec.document import SpecDocument
 from acr_reconcile.spec.models import ImageSpec
 from acr_reconcile.spec.notation import KeyVaultKeySpec
@@ -42,6 +48,9 @@ ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust
 ImageReader = Callable[[LiveRegistry, Sequence[ImageSpec]], ImageFacts]
 # reads every repository's Docker Content Trust of one registry (live/dct_read.py)
 DctReader = Callable[[LiveRegistry], DctReading]
+
+# the registry client of a login server, for Notary Project signatures (live/notation.py)
+RegistryClients = Callable[[str], RegistryClient]
 
 DEFAULT_PARALLELISM = 8
 
@@ -65,6 +74,7 @@ def read_live(
     signing: SigningReadiness | None = None,
     read_caller: bool = True,
     dct: DctReader | None = None,
+    notation: RegistryClients | None = None,
 ) -> LiveState:
     """Everything ``documents`` depend on, read from Azure (and registry data planes)."""
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
@@ -88,6 +98,8 @@ def read_live(
             pool, session, documents, snapshots, registries, availability
         )
         registries = _with_images(pool, documents, registries, images)
+        if notation is not None:
+            registries = _with_notation(pool, documents, registries, vaults, notation)
         registries = _with_dct(pool, documents, registries, dct)
         directory = name_unknown(graph, _unlisted(registries, vaults, principals))
     return LiveState(
@@ -294,6 +306,61 @@ def _with_images(
             tags=tags,
             repositories=repositories,
         )
+    return updated
+
+
+def _vault_certificate(
+    doc: SpecDocument, vaults: dict[tuple[str, str], LiveKeyVaultData | None]
+) -> LiveCertificate | None:
+    key = _vault_spec(doc)
+    if key is None:
+        return None
+    data = vaults.get((_sub(doc), key.name.lower()))
+    return data.certificates.get(key.certificate.lower()) if data is not None else None
+
+
+def _document_signatures(
+    doc: SpecDocument, data: LiveRegistryData, policy: VerificationPolicy, clients: RegistryClients
+) -> LiveRegistryData:
+    """Every declared tag's signatures judged under the document's policy."""
+    client = clients(data.registry.login_server)
+    now = datetime.now(UTC)
+    tags = dict(data.tags)
+    api: bool | None = None
+    for key, tag in data.tags.items():
+        if tag.digest is None or tag.size is None or tag.media_type is None:
+            continue
+        subject = Descriptor(tag.media_type, tag.digest, tag.size)
+        signatures, api = read_signatures(client, tag.repository, subject, policy, now)
+        tags[key] = replace(tag, signatures=signatures)
+    if api is None:
+        api = not data.registry.encryption_enabled  # no tag to ask about: ACR's rule
+    return replace(data, tags=tags, notation_read=True, referrers_api=api)
+
+
+def _with_notation(
+    pool: ThreadPoolExecutor,
+    documents: Sequence[SpecDocument],
+    registries: dict[tuple[str, str], LiveRegistryData | None],
+    vaults: dict[tuple[str, str], LiveKeyVaultData | None],
+    clients: RegistryClients,
+) -> dict[tuple[str, str], LiveRegistryData | None]:
+    """Signatures of notation documents; without a policy (a signing certificate not
+    there yet, or unreadable) they stay unread and the plan says so."""
+    futures: dict[tuple[str, str], Future[LiveRegistryData]] = {}
+    for doc in documents:
+        key = (_sub(doc), doc.spec.registry.name.lower())
+        data = registries.get(key)
+        if doc.spec.notation is None or data is None or not data.registry.login_server:
+            continue
+        policy = document_verification_policy(doc, _vault_certificate(doc, vaults))
+        if isinstance(policy, str):
+            registries = {**registries, key: replace(data, notation_problem=policy)}
+            continue
+        futures[key] = pool.submit(_document_signatures, doc, data, policy, clients)
+    updated = dict(registries)
+    for key, future in futures.items():
+        updated[key] = future.result()
     return updated
 
 

@@ -171,6 +171,7 @@ class LiveRegistryData:
     # Notary Project signatures were read for the document's tags (``LiveTag.signatures``);
     # False: this registry's signatures are unknown, so nothing about them can be planned
     notation_read: bool = False
+    notation_problem: str | None = None  # why they were not read, when known
     # the registry answers the referrers API; False: signatures live in sha256-<hex> tags
     # (a registry with a customer-managed key); None: not known
     referrers_api: bool | None = None

@@ -266,11 +266,12 @@ def plan_notation_signatures(ctx: DocumentContext, tags: NotationTags) -> None:
     assert notation is not None
     present = any(live is not None for _, _, _, live, _ in tags.entries)
     if ctx.data is not None and present and not ctx.data.notation_read:
+        why = ctx.data.notation_problem
         ctx.error(
             ctx.registry_id,
-            "Notary Project signatures of this registry were not read, so they cannot be "
-            "planned; write the trust policy with 'acr-reconcile trust-policy' and sign "
-            "with notation",
+            "Notary Project signatures of this registry were not read"
+            + (f" ({why})" if why else "")
+            + ", so they cannot be planned",
             "notation",
             "notation-not-read",
         )

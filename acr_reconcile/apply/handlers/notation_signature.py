@@ -1,8 +1,7 @@
 """Notary Project signatures: the handler of the ``notation-signature`` kind.
 
-Signing in apply is not built yet (and the live reader does not read signatures, so a
-real plan reports ``notation-not-read`` instead of planning this kind); a plan carrying
-one is refused, naming the change, and nothing is written for it.
+Signing in apply is not built yet: a change of this kind is refused, naming it, and
+nothing is written for it.
 """
 
 from __future__ import annotations
