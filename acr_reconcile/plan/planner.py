@@ -22,6 +22,7 @@ from acr_reconcile.plan.images import check_signing, plan_images
 from acr_reconcile.plan.keyvault import plan_key_vault
 from acr_reconcile.plan.migration import is_migration, plan_migration
 from acr_reconcile.plan.model import Change, Kind, Plan, Reason, TargetSummary
+from acr_reconcile.plan.notation_signatures import check_notation_apply
 from acr_reconcile.spec.document import SpecDocument
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(Kind)}
@@ -41,6 +42,7 @@ def _plan_document(doc: SpecDocument, live: LiveState, rules: PlatformRules) -> 
         check_signing(ctx)
         if is_migration(ctx):
             plan_migration(ctx)
+        check_notation_apply(ctx)
     return ctx
 
 

@@ -170,6 +170,9 @@ def test_plan_reads_signatures_and_is_clean_once_signed(
     assert "+ notation signature hello-world:signed (sha256:" in planned.out
     assert "cose, key file signing.crt" in planned.out
     assert "hello-world:plain" not in planned.out.replace("= notation", "")
+    refused = cli("apply", spec, "--auto-approve")  # before its first write: nothing changes
+    assert refused.code == 1, refused.text
+    assert "does not make or remove them in apply" in refused.text
 
     _sign(sandbox, login_server, self_signed("p256", cn="stranger"), tag_schema=cmk)
     still = cli("plan", spec, "--detailed-exitcode")
