@@ -121,15 +121,17 @@ def cli_runner(
     return run
 
 
+# POSTs that change nothing: a token request, ARM's name check (counted as a read by ARM)
+# and Graph's batched object lookup (a read in Graph's permission model).
+READ_ONLY_POSTS = ("/oauth2/v2.0/token", "/checkNameAvailability", "/directoryObjects/getByIds")
+
+
 def writes(entries: list[dict[str, Any]]) -> list[str]:
-    """Requests that change something: ARM writes and every POST but name checks."""
+    """Requests that change something: ARM writes and every POST but the reads above."""
     found = []
     for entry in entries:
         method, path = entry["method"], entry["path"]
-        is_token = path.endswith("/oauth2/v2.0/token")
-        if method in WRITE_METHODS or (
-            method == "POST" and not is_token and not path.endswith("/checkNameAvailability")
-        ):
+        if method in WRITE_METHODS or (method == "POST" and not path.endswith(READ_ONLY_POSTS)):
             found.append(f"{method} {path}")
     return found
 
