@@ -6,7 +6,9 @@ which the demo resets first so each run tells the same story:
 
 1. what Azure says today: enabling content trust on a new registry is refused at plan time;
 2. the sandbox switched to the rules before the 2026-05-31 cut-off;
-3. validate, plan, apply of ``examples/hello-world.yaml``;
+3. validate, plan, apply of the walkthrough spec (``examples/hello-world.yaml``, shipped in
+   the package as ``walkthrough.yaml`` and written to the state dir, so an installed tool
+   runs the demo from any directory);
 4. plan again: no changes (exit 0 with ``--detailed-exitcode``);
 5. the official ``notary`` CLI confirms: ``hello-world:signed`` is signed for the digest the
    registry serves, ``hello-world:unsigned`` has no valid trust data.
@@ -26,7 +28,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-SPEC = Path("examples/hello-world.yaml")
+# The walkthrough spec ships inside the package (a copy of examples/hello-world.yaml that a
+# test keeps identical), so the demo runs from an installed tool, not only from a checkout.
+SPEC_RESOURCE = "walkthrough.yaml"
 GUN_REPOSITORY = "hello-world"
 
 
@@ -66,9 +70,18 @@ def _sandbox_env(base: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _login_server(env: dict[str, str]) -> str:
+def _write_spec(demo_dir: Path) -> Path:
+    """The walkthrough spec written out beside the demo's other files."""
+    from importlib.resources import files
+
+    spec = demo_dir / "hello-world.yaml"
+    spec.write_text(files("acr_reconcile").joinpath(SPEC_RESOURCE).read_text(encoding="utf-8"))
+    return spec
+
+
+def _login_server(env: dict[str, str], spec: Path) -> str:
     out = subprocess.run(
-        _tool("plan", str(SPEC), "--output", "json"),
+        _tool("plan", str(spec), "--output", "json"),
         env=env,
         capture_output=True,
         text=True,
@@ -104,23 +117,24 @@ def main() -> int:
         env["DOCKER_CONFIG"] = str(docker_config)
         env["DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE"] = secrets.token_urlsafe(24)
         env["DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE"] = secrets.token_urlsafe(24)
+        spec = _write_spec(demo_dir)
 
         _banner("2. What Azure says today: a new registry cannot enable content trust")
-        _run(_tool("plan", str(SPEC)), env, {1})
+        _run(_tool("plan", str(spec)), env, {1})
 
         _banner("3. The sandbox emulates the rules before the 2026-05-31 cut-off")
         _run(_tool("sandbox", "up", "--dct", "legacy"), base, {0})
 
         _banner("4. The walkthrough as one spec: validate, plan, apply")
-        _run(_tool("validate", str(SPEC)), env, {0})
-        _run(_tool("plan", str(SPEC), "--detailed-exitcode"), env, {2})
-        _run(_tool("apply", str(SPEC), "--auto-approve"), env, {0})
+        _run(_tool("validate", str(spec)), env, {0})
+        _run(_tool("plan", str(spec), "--detailed-exitcode"), env, {2})
+        _run(_tool("apply", str(spec), "--auto-approve"), env, {0})
 
         _banner("5. Plan again: live state matches the spec")
-        _run(_tool("plan", str(SPEC), "--detailed-exitcode"), env, {0})
+        _run(_tool("plan", str(spec), "--detailed-exitcode"), env, {0})
 
         _banner("6. The official notary CLI agrees")
-        server = _login_server(env)
+        server = _login_server(env, spec)
         gun = f"{server}/{GUN_REPOSITORY}"
         notary_env = dict(env)
         user = f"{env['AZURE_CLIENT_ID']}:{env['AZURE_CLIENT_SECRET']}"
@@ -135,7 +149,7 @@ def main() -> int:
     print(
         "The sandbox keeps running. Explore it with:\n"
         '  eval "$(.venv/bin/acr-reconcile sandbox env)"\n'
-        f"  .venv/bin/acr-reconcile plan {SPEC}\n"
+        f"  .venv/bin/acr-reconcile plan {spec}\n"
         "Stop it with: .venv/bin/acr-reconcile sandbox down"
     )
     return 0
