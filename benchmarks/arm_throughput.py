@@ -9,15 +9,15 @@ measure the tool: the emulator is not the bottleneck (target: at least 1,000 GET
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import ssl
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from benchmarks._load import drive
 
 DURATION_SECONDS = float(os.environ.get("ARM_BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("ARM_BENCH_CONNECTIONS", "8"))
@@ -38,30 +38,6 @@ def _token(env: dict[str, str], context: ssl.SSLContext) -> str:
         return str(json.loads(response.read())["access_token"])
 
 
-async def _drive(url: str, token: str, context: ssl.SSLContext) -> tuple[int, int, float]:
-    import aiohttp
-
-    done = errors = 0
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=context)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        started = time.perf_counter()
-        deadline = started + DURATION_SECONDS
-
-        async def worker() -> None:
-            nonlocal done, errors
-            while time.perf_counter() < deadline:
-                async with session.get(url) as response:
-                    await response.read()
-                    if response.status == 200:
-                        done += 1
-                    else:
-                        errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        return done, errors, time.perf_counter() - started
-
-
 def main() -> None:
     from acr_sandbox import process
     from acr_sandbox.environment import env_vars
@@ -77,7 +53,8 @@ def main() -> None:
             base = f"{env['AZURE_AUTHORITY_HOST']}/subscriptions/{env['AZURE_SUBSCRIPTION_ID']}"
             _put_group(f"{base}/resourcegroups/bench?api-version=2025-04-01", token, context)
             url = f"{base}/resourcegroups/bench?api-version=2025-04-01"
-            done, errors, elapsed = asyncio.run(_drive(url, token, context))
+            load = drive(url, token, context, connections=CONNECTIONS, seconds=DURATION_SECONDS)
+            done, errors, elapsed = load.done, load.errors, load.elapsed
         finally:
             process.stop(state_dir)
     rate = done / elapsed

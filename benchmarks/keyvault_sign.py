@@ -13,7 +13,6 @@ Run: ``python -m benchmarks keyvault_sign``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -24,39 +23,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks._load import drive
 from benchmarks._sandbox import run_on_private_sandbox
 
 DURATION_SECONDS = float(os.environ.get("KV_BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("KV_BENCH_CONNECTIONS", "8"))
 TARGET_PER_SECOND = 1000
 ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
-
-
-async def _drive(
-    url: str, token: str, body: bytes, context: ssl.SSLContext
-) -> tuple[int, int, float]:
-    import aiohttp
-
-    done = errors = 0
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=context)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        started = time.perf_counter()
-        deadline = started + DURATION_SECONDS
-
-        async def worker() -> None:
-            nonlocal done, errors
-            while time.perf_counter() < deadline:
-                method = "GET" if body is None else "POST"
-                async with session.request(method, url, data=body) as response:
-                    await response.read()
-                    if response.status == 200:
-                        done += 1
-                    else:
-                        errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        return done, errors, time.perf_counter() - started
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -71,9 +44,9 @@ def _measured(
     """(requests/s, errors, the daemon's CPU ms per request): the last figure does not
     depend on how busy the machine is, so it says what one core sustains."""
     before = _cpu_seconds(pid)
-    done, errors, elapsed = asyncio.run(_drive(url, token, body, context))
+    load = drive(url, token, context, connections=CONNECTIONS, seconds=DURATION_SECONDS, body=body)
     used = _cpu_seconds(pid) - before
-    return done / elapsed, errors, 1000 * used / max(1, done)
+    return load.rate, load.errors, 1000 * used / max(1, load.done)
 
 
 def _local_rate(kind: str) -> float:

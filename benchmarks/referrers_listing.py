@@ -10,17 +10,16 @@ least 1,000 listings/s on 2 cores. Run: ``python -m benchmarks referrers_listing
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
 import ssl
-import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from benchmarks._load import drive
 from benchmarks._sandbox import run_on_private_sandbox
 
 DURATION_SECONDS = float(os.environ.get("REFERRERS_BENCH_SECONDS", "5"))
@@ -105,30 +104,6 @@ def _content(pusher: _Pusher) -> str:
     return str(subject["digest"])
 
 
-async def _drive(url: str, token: str, context: ssl.SSLContext) -> tuple[int, int, float]:
-    import aiohttp
-
-    done = errors = 0
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=context)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        started = time.perf_counter()
-        deadline = started + DURATION_SECONDS
-
-        async def worker() -> None:
-            nonlocal done, errors
-            while time.perf_counter() < deadline:
-                async with session.get(url) as response:
-                    await response.read()
-                    if response.status == 200:
-                        done += 1
-                    else:
-                        errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        return done, errors, time.perf_counter() - started
-
-
 def _run(sandbox: Any, _work: Path) -> None:
     from azure.mgmt.containerregistry.models import Registry, Sku
 
@@ -145,11 +120,12 @@ def _run(sandbox: Any, _work: Path) -> None:
     found = len(check.json()["manifests"])
     if found != REFERRERS:
         raise SystemExit(f"referrers listing returned {found} descriptors, expected {REFERRERS}")
-    done, errors, elapsed = asyncio.run(_drive(listing, pusher.token, context))
-    base_done, base_errors, base_elapsed = asyncio.run(
-        _drive(f"{pusher.base}/v2/{REPO}/tags/list", pusher.token, context)
-    )
-    rate, baseline = done / elapsed, base_done / base_elapsed
+    load = {"connections": CONNECTIONS, "seconds": DURATION_SECONDS}
+    listed = drive(listing, pusher.token, context, **load)
+    base = drive(f"{pusher.base}/v2/{REPO}/tags/list", pusher.token, context, **load)
+    done, errors, elapsed = listed.done, listed.errors, listed.elapsed
+    base_done, base_errors = base.done, base.errors
+    rate, baseline = listed.rate, base.rate
     verdict = "meets" if rate >= TARGET_PER_SECOND and not errors else "BELOW"
     print(
         f"referrers listing ({REFERRERS} descriptors): {rate:,.0f} listings/s over "
