@@ -48,9 +48,13 @@ GROUP = "rg-notation-plan"
 
 
 @pytest.fixture(scope="module")
-def today(sandbox: SandboxHandle) -> None:
+def today(sandbox: SandboxHandle) -> Iterator[None]:
+    """Today's content trust rules for this module, then the session's legacy rules back:
+    later modules (the metadata test among them) rely on the fixture's mode."""
     sandbox.reset_state()
     sandbox.settings(dct="current")
+    yield
+    sandbox.settings(dct="legacy")
 
 
 @pytest.fixture
