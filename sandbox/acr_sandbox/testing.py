@@ -107,13 +107,12 @@ class SandboxHandle:
         self._opened.append(credential)
         return credential
 
-    def clients(self, credential: Any = None, **options: Any) -> SdkClients:
-        """The three real mgmt clients; ``options`` (retry_total, polling_interval, ...,
-        subscription_id) override the defaults, which poll without sleeping."""
-        from azure.mgmt.authorization import AuthorizationManagementClient
-        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-        from azure.mgmt.resource.resources import ResourceManagementClient
-
+    def _mgmt_arguments(
+        self, credential: Any, options: dict[str, Any]
+    ) -> tuple[Any, str, dict[str, Any]]:
+        """(credential, subscription, client options) every mgmt client here is built with:
+        the sandbox's endpoint and CA, polling without sleeping, ``options`` on top; a
+        credential handed in is closed with the handle like one made here."""
         sub = options.pop("subscription_id", None) or self.subscription_id
         common: dict[str, Any] = {
             "base_url": self.arm_url,
@@ -125,6 +124,16 @@ class SandboxHandle:
             credential = self.credential()
         elif credential not in self._opened:
             self._opened.append(credential)
+        return credential, str(sub), common
+
+    def clients(self, credential: Any = None, **options: Any) -> SdkClients:
+        """The three real mgmt clients; ``options`` (retry_total, polling_interval, ...,
+        subscription_id) override the defaults, which poll without sleeping."""
+        from azure.mgmt.authorization import AuthorizationManagementClient
+        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        credential, sub, common = self._mgmt_arguments(credential, options)
         clients = SdkClients(
             resources=ResourceManagementClient(credential, sub, **common),
             registries=ContainerRegistryManagementClient(credential, sub, **common),
@@ -138,17 +147,7 @@ class SandboxHandle:
         ``clients()``."""
         from azure.mgmt.keyvault import KeyVaultManagementClient
 
-        sub = options.pop("subscription_id", None) or self.subscription_id
-        common: dict[str, Any] = {
-            "base_url": self.arm_url,
-            "connection_verify": self.ca_bundle,
-            "polling_interval": 0,
-            "retry_backoff_factor": 0.05,
-        } | options
-        if credential is None:
-            credential = self.credential()
-        elif credential not in self._opened:
-            self._opened.append(credential)
+        credential, sub, common = self._mgmt_arguments(credential, options)
         client = KeyVaultManagementClient(credential, sub, **common)
         self._opened.append(client)
         return client
