@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +21,7 @@ from acr_reconcile.azure.cloud import Cloud
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.errors import TerminalAzureError
 from acr_reconcile.live.arm import list_registries
-from tests.support.fake_https import FakeServer, Reply, Seen, make_certificate
+from tests.support.fake_https import FakeServer, Reply, Seen
 
 TOKEN = "arm-or-graph-bearer-token"
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -31,19 +31,6 @@ NO_RETRY = RetryOptions(total=0, timeout=10)
 class _Credential:
     def get_token(self, *scopes: str, **_: Any) -> Any:
         return SimpleNamespace(token=TOKEN, expires_on=2**40)
-
-
-@pytest.fixture
-def certs(tmp_path: Path) -> tuple[Path, Path, Path]:
-    return make_certificate(tmp_path)
-
-
-@pytest.fixture
-def servers() -> Iterator[list[FakeServer]]:
-    made: list[FakeServer] = []
-    yield made
-    for server in made:
-        server.stop()
 
 
 def _cloud(url: str) -> Cloud:

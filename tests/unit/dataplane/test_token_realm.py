@@ -5,7 +5,6 @@ port, plain http) and wherever a token service redirects."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +15,7 @@ from acr_reconcile.errors import RegistryError
 from acr_reconcile.live.images import DataPlane
 from acr_reconcile.registry.acr_auth import AcrTokenSource
 from acr_reconcile.registry.client import RegistryClient
-from tests.support.fake_https import FakeServer, Reply, Seen, make_certificate
+from tests.support.fake_https import FakeServer, Reply, Seen
 
 ENTRA = "entra-arm-token-must-stay-home"
 
@@ -28,19 +27,6 @@ class _Credential:
     def get_token(self, *scopes: str, **_: Any) -> Any:
         self.asked += 1
         return SimpleNamespace(token=ENTRA, expires_on=2**40)
-
-
-@pytest.fixture
-def certs(tmp_path: Path) -> tuple[Path, Path, Path]:
-    return make_certificate(tmp_path)
-
-
-@pytest.fixture
-def servers() -> Iterator[list[FakeServer]]:
-    made: list[FakeServer] = []
-    yield made
-    for server in made:
-        server.stop()
 
 
 def _collector(seen: Seen) -> Reply:

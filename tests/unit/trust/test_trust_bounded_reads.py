@@ -12,15 +12,10 @@ import pytest
 from acr_reconcile.errors import TrustDataInvalid, TrustServerError
 from acr_reconcile.trust import notary
 from acr_reconcile.trust.notary import NotaryHttp
-from tests.support.fake_https import FakeServer, Reply, make_certificate
+from tests.support.fake_https import FakeServer, Reply
 
 GUN = "registry.test/hello"
 Serve = Callable[[Reply], NotaryHttp]
-
-
-@pytest.fixture
-def certs(tmp_path: Path) -> tuple[Path, Path, Path]:
-    return make_certificate(tmp_path)
 
 
 @pytest.fixture
