@@ -19,6 +19,7 @@ import typing
 from typing import Any
 
 from acr_reconcile.errors import Diagnostic
+from acr_reconcile.plan.folding import folded_addresses, shown_counts
 from acr_reconcile.plan.model import (
     PARAMS_TYPES,
     Action,
@@ -37,13 +38,11 @@ class ParamsError(ValueError):
 
 
 def counts(plan: Plan) -> dict[str, int]:
-    """Terraform-style add / change / destroy counts of the pending changes."""
-    actions = [c.action for c in plan.pending]
-    return {
-        "add": actions.count(Action.CREATE),
-        "change": actions.count(Action.UPDATE),
-        "destroy": actions.count(Action.DELETE),
-    }
+    """Terraform-style add / change / destroy counts, as the text plan counts them (a new
+    registry's trust policy is part of the registry: plan/folding.py), and ``folded``:
+    the pending changes of ``changes[]`` those counts leave out."""
+    skip = folded_addresses(plan.changes)
+    return {**shown_counts(plan), "folded": sum(1 for c in plan.pending if c.address in skip)}
 
 
 def params_to_dict(params: ChangeParams) -> dict[str, Any]:

@@ -4,9 +4,11 @@ Azure sets a registry's trust policy with a separate update after the create, so
 keeps it as its own change (apply runs it, ``--output json`` lists it). To a reader it is
 one resource, as in Terraform's ``azurerm_container_registry``: the text, markdown and
 GitHub views show it as the registry's ``contentTrust`` attribute, not as a
-``~ content trust … [missing]`` line, and their counts ("Plan: N to add", the fleet
-table, "N added") count the registry once. The JSON document keeps every change and
-counts every change: it is the machine view.
+``~ content trust … [missing]`` line, and every count ("Plan: N to add", the fleet
+table, "N added", the JSON ``summary`` and ``targets[].changes``) counts the registry
+once, so a pipeline that reads the JSON summary reports what the reviewer read. The JSON
+``changes`` array still lists the trust policy as its own entry (apply runs it), and
+``summary.folded`` says how many such entries the counts leave out.
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ def folded_addresses(changes: Iterable[Change]) -> set[str]:
 
 def shown_counts(plan: Plan, target: str | None = None) -> dict[str, int]:
     """Add / change / destroy as a person reads the plan (of one target, if given)."""
-    skip = folded_addresses(plan.changes)
+    return counted(plan.pending, folded_addresses(plan.changes), target)
+
+
+def counted(pending: Iterable[Change], skip: set[str], target: str | None = None) -> dict[str, int]:
+    """Add / change / destroy of ``pending`` without the ``skip`` addresses."""
     actions = [
         c.action
-        for c in plan.pending
+        for c in pending
         if c.address not in skip and (target is None or c.target == target)
     ]
     return {

@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 from acr_reconcile.errors import Diagnostic
 
-FORMAT_VERSION = "1.2"  # 1.1: key-vault, signing-certificate kinds; 1.2: notation-signature
+# 1.1: key-vault, signing-certificate kinds; 1.2: notation-signature; 1.3: the summary
+# and targets[].changes count as the text plan does (summary.folded: what they leave out)
+FORMAT_VERSION = "1.3"
 
 
 class Action(StrEnum):

@@ -18,6 +18,7 @@ from acr_reconcile.plan.assignments import plan_role_assignments
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.control import plan_registry, plan_resource_group, plan_trust_policy
 from acr_reconcile.plan.fingerprint import fingerprints_of, live_observations
+from acr_reconcile.plan.folding import folded_addresses
 from acr_reconcile.plan.images import check_signing, plan_images
 from acr_reconcile.plan.keyvault import plan_key_vault
 from acr_reconcile.plan.migration import is_migration, plan_migration
@@ -82,9 +83,12 @@ def _owned(contexts: Sequence[DocumentContext], ctx: DocumentContext) -> set[str
 
 def _summary(ctx: DocumentContext, owned: set[str]) -> TargetSummary:
     """``owned``: the addresses this document declared first; a resource group documents
-    share is counted in the first one's row only, so the rows add up to the plan."""
+    share is counted in the first one's row only, so the rows add up to the plan. The
+    trust policy of a registry the document creates counts with the registry, as the
+    plan's closing line counts it (plan/folding.py)."""
     spec = ctx.doc.spec
     pending = [c for c in ctx.changes if c.is_change]
+    with_registry = folded_addresses(ctx.changes)
     if any(d.severity == "error" for d in ctx.diagnostics):
         status = "error"
     elif any(c.reason is Reason.DRIFT for c in pending):
@@ -97,7 +101,7 @@ def _summary(ctx: DocumentContext, owned: set[str]) -> TargetSummary:
         registry=spec.registry.name,
         source=str(ctx.doc.location("")),
         status=status,
-        changes=sum(1 for c in pending if c.address in owned),
+        changes=sum(1 for c in pending if c.address in owned - with_registry),
     )
 
 

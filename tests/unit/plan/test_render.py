@@ -126,7 +126,7 @@ def test_json_validates_against_the_documented_schema(make: object) -> None:
     result = make()
     document = json.loads(render_json(result))
     jsonschema.validate(document, SCHEMA)
-    assert document["format_version"] == "1.2"
+    assert document["format_version"] == "1.3"
     assert plan_from_dict(document) == Plan(
         changes=result.changes,
         diagnostics=result.diagnostics,
@@ -147,7 +147,36 @@ def test_json_summary_counts_and_flags() -> None:
         "has_changes": True,
         "drift": True,
         "destroys_trust": False,
+        "folded": 0,
     }
+
+
+@pytest.mark.parametrize("make", [new_plan, _fleet_plan], ids=["new registry", "fleet"])
+def test_json_counts_what_the_text_plan_counts(make: object) -> None:
+    """A new registry's trust policy is one of its attributes in text: the JSON summary
+    and the per-document counts say the same numbers, and ``folded`` accounts for it."""
+    import re
+
+    assert callable(make)
+    result = make()
+    document = json.loads(render_json(result))
+    found = re.search(
+        r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.", render_text(result)
+    )
+    assert found, render_text(result)
+    summary = document["summary"]
+    assert [summary["add"], summary["change"], summary["destroy"]] == [
+        int(n) for n in found.groups()
+    ]
+    trust = [
+        c for c in document["changes"] if c["kind"] == "trust-policy" and c["action"] != "no-op"
+    ]
+    assert trust and summary["folded"] == 1  # the entry apply runs is still listed
+    pending = [c for c in document["changes"] if c["action"] != "no-op"]
+    assert summary["add"] + summary["change"] + summary["destroy"] + summary["folded"] == len(
+        pending
+    )
+    assert sum(t["changes"] for t in document["targets"]) == sum(map(int, found.groups()))
 
 
 def test_json_schema_rejects_what_the_contract_forbids() -> None:
@@ -204,7 +233,9 @@ def test_a_fleet_counts_a_shared_resource_group_once() -> None:
     result = plan(documents(WALKTHROUGH + "---\n" + SECOND), empty_live(), LEGACY)
     groups = [c for c in result.pending if c.kind is Kind.RESOURCE_GROUP]
     assert len(groups) == 1  # one resource group, declared by both documents
-    assert sum(t.changes for t in result.targets) == len(result.pending)
+    folded = [c for c in result.pending if c.kind is Kind.TRUST_POLICY]
+    assert len(folded) == 2  # each new registry's trust policy counts with its registry
+    assert sum(t.changes for t in result.targets) == len(result.pending) - len(folded)
     text = render_text(result)
     closing = next(line for line in text.splitlines() if line.startswith("Plan: "))
     numbers = [int(word) for word in closing.split() if word.isdigit()]
@@ -213,7 +244,7 @@ def test_a_fleet_counts_a_shared_resource_group_once() -> None:
     column = [cell.strip() for cell in lines[0]].index("changes")
     shown = [int(row[column]) for row in lines[1:] if "registry" in row[0]]
     assert len(shown) == 2
-    assert sum(shown) == sum(numbers), text
+    assert sum(shown) == sum(numbers) == sum(t.changes for t in result.targets), text
     markdown = render_markdown(result)
     cells = [line.split("|") for line in markdown.splitlines() if line.startswith("| registry")]
     assert sum(int(c[5]) + int(c[6]) + int(c[7]) for c in cells) == sum(numbers)
