@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from acr_reconcile.apply.executor import ActionResult, ApplyResult, Status
+from acr_reconcile.errors import Diagnostic
 from acr_reconcile.plan.folding import folded_addresses
 from acr_reconcile.plan.model import Action, Change, Plan
 
@@ -82,19 +83,20 @@ _EVENT = {Status.DONE: "apply_complete", Status.FAILED: "apply_errored"}
 _EVENT[Status.SKIPPED] = "apply_skipped"
 
 
+def diagnostic_event(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "type": "diagnostic",
+        "severity": d.severity,
+        "resource": d.resource,
+        "message": d.message,
+        "location": d.location,
+        "details": dict(d.details),
+    }
+
+
 def planned_events(plan: Plan) -> list[dict[str, Any]]:
     """What apply is about to do, as events: each finding, then each pending change."""
-    events: list[dict[str, Any]] = [
-        {
-            "type": "diagnostic",
-            "severity": d.severity,
-            "resource": d.resource,
-            "message": d.message,
-            "location": d.location,
-            "details": dict(d.details),
-        }
-        for d in plan.diagnostics
-    ]
+    events: list[dict[str, Any]] = [diagnostic_event(d) for d in plan.diagnostics]
     events += [
         {"type": "planned_change", "change": _resource(c), "reason": c.reason.value}
         for c in plan.pending

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from acr_reconcile.apply.executor import ApplyResult, Progress
     from acr_reconcile.commands.connection import Connection
     from acr_reconcile.commands.plan import Planned
+    from acr_reconcile.errors import PlanError
     from acr_reconcile.live.state import LiveState
     from acr_reconcile.plan.model import Plan
     from acr_reconcile.plan.planfile import SavedPlan
@@ -266,6 +267,33 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> tuple[Plan 
 
 
 def run(args: argparse.Namespace) -> int:
+    """A plan with errors ends apply before anything is shown or changed; its findings
+    read as ``plan`` prints them (FILE:LINE first, the spec line with a caret under it,
+    the resource after), then one line says nothing was applied."""
+    from acr_reconcile.errors import PlanError
+
+    try:
+        return _run(args)
+    except PlanError as error:
+        _plan_errors(error, args)
+        return plan_command.EXIT_ERROR
+
+
+def _plan_errors(error: PlanError, args: argparse.Namespace) -> None:
+    from acr_reconcile.console import print_error
+
+    if args.output == "json":  # the machine view carries them too, as plan events do
+        from acr_reconcile.apply.report import JsonProgress, diagnostic_event
+
+        events = JsonProgress(sys.stdout)
+        for diagnostic in error.diagnostics:
+            events.emit(diagnostic_event(diagnostic))
+    plan_command.print_findings(error.diagnostics)
+    count = len(error.diagnostics)
+    print_error(f"the plan has {count} error(s); nothing was applied")
+
+
+def _run(args: argparse.Namespace) -> int:
     from acr_reconcile.commands.connection import connect
     from acr_reconcile.plan.planfile import is_plan_file, refuse_plan_files
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from acr_reconcile.commands.connection import Connection
+    from acr_reconcile.errors import Diagnostic
     from acr_reconcile.live.state import LiveState
     from acr_reconcile.plan.model import Plan
     from acr_reconcile.spec.document import SpecDocument
@@ -136,14 +139,19 @@ def show_diagnostics(plan: Plan, output: str) -> None:
     under it); the machine formats carry them inside."""
     if output != "text" or not plan.diagnostics:
         return
+    print_findings(plan.diagnostics)
+
+
+def print_findings(diagnostics: Sequence[Diagnostic]) -> None:
+    """Findings on stderr as a terminal user reads them (plan/render_diagnostics.py):
+    ``plan`` beside its text plan and ``apply`` when a plan it made has errors, in one
+    shape, so an error reads the same whichever command met it."""
     import sys
 
     from acr_reconcile.console import terminal_width
     from acr_reconcile.plan.render_diagnostics import file_lines, render_diagnostics
 
-    text = render_diagnostics(
-        plan.diagnostics, source=file_lines(), width=terminal_width(sys.stderr)
-    )
+    text = render_diagnostics(diagnostics, source=file_lines(), width=terminal_width(sys.stderr))
     sys.stdout.flush()  # the plan first, when both streams go to one terminal
     sys.stderr.write("\n" + text)
     sys.stderr.flush()

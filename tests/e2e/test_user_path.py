@@ -126,6 +126,37 @@ def test_a_plan_with_errors_is_not_saved(
     assert not saved.exists()
 
 
+def test_apply_shows_plan_errors_as_plan_does(
+    converged: Cli, walkthrough: Walkthrough, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """apply meets the same plan error: FILE:LINE:COL first, the spec line with a caret
+    under it (the very lines plan prints), then one line that nothing was applied."""
+    spec = tmp_path / "no-source.yaml"
+    unknown = "  - repository: nowhere\n    tags: [v1]\n    sign: false\n"
+    spec.write_text(walkthrough.spec.read_text() + unknown)
+    planned = converged("plan", spec)
+    findings = [
+        line
+        for line in planned.err.splitlines()
+        if line.startswith(f"{spec}:") and ": error: " in line
+    ]
+    assert planned.code == 1 and findings, planned.err
+    sandbox.clear_requests()
+    applied = converged("apply", spec, "--auto-approve")
+    assert applied.code == 1
+    lines = applied.err.splitlines()
+    first = lines.index(findings[0])  # word for word as plan put it
+    found = re.match(rf"^{re.escape(str(spec))}:(\d+):(\d+): error: ", lines[first])
+    assert found, lines[first]
+    number, column = int(found[1]), int(found[2])
+    source = spec.read_text().splitlines()[number - 1]
+    assert lines[first + 1] == f"{number:>5} | {source}"
+    assert lines[first + 2] == "      | " + " " * (column - 1) + "^"
+    assert lines[-1].endswith("error(s); nothing was applied")
+    assert "Plan:" not in applied.out and "Apply complete" not in applied.out
+    assert writes(sandbox.requests()) == []
+
+
 def test_apply_counts_what_the_plan_counted_and_prints_no_bookkeeping(
     cli: Cli, walkthrough: Walkthrough, tmp_path: Path
 ) -> None:
