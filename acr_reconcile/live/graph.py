@@ -67,17 +67,21 @@ def _of_another_type(
     return []
 
 
-def name_unknown(graph: GraphClient, object_ids: Iterable[str]) -> dict[str, LivePrincipal]:
-    """Display name and type of each object id, in one batched Graph read. Best effort: the
-    names only label a plan's changes, so a failed read leaves them unnamed, not the plan."""
+def name_unknown(
+    graph: GraphClient, object_ids: Iterable[str]
+) -> tuple[dict[str, LivePrincipal], bool]:
+    """Display name and type of each object id, in one batched Graph read, and whether that
+    read was answered. Best effort: the names only label a plan's changes (a prune), so a
+    failed read (no Graph permission, Graph down) leaves them unnamed, not the plan; the
+    flag lets the label say "directory not readable" instead of "not found"."""
     wanted = sorted({oid.lower() for oid in object_ids})
     if not wanted:
-        return {}
+        return {}, True
     try:
         found = graph.by_object_ids(wanted)
     except AcrReconcileError:
-        return {}
-    return {p.object_id: _live(p) for p in found if p.object_id in wanted}
+        return {}, False
+    return {p.object_id: _live(p) for p in found if p.object_id in wanted}, True
 
 
 def resolve(graph: GraphClient, ref: PrincipalRef, principal_type: str) -> PrincipalResolution:

@@ -101,7 +101,7 @@ def read_live(
         if notation is not None:
             registries = _with_notation(pool, documents, registries, vaults, notation)
         registries = _with_dct(pool, documents, registries, dct)
-        directory = name_unknown(graph, _unlisted(registries, vaults, principals))
+        directory, directory_read = name_unknown(graph, _unlisted(registries, vaults, principals))
     return LiveState(
         resource_groups={
             key: snapshots[key[0]].resource_groups.get(key[1]) for key in _rg_keys(documents)
@@ -112,6 +112,7 @@ def read_live(
         registries=registries,
         principals=principals,
         directory=directory,
+        directory_read=directory_read,
         name_availability=availability,
         caller_object_id=caller,
         signing=signing,

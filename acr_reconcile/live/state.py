@@ -248,6 +248,9 @@ class LiveState:
     # principals of live assignments the specs do not list, by lower-case object id, so a
     # prune can name whom it removes; an id not here was not found (or not readable)
     directory: dict[str, LivePrincipal] = field(default_factory=dict)
+    # False when that read failed (no Graph permission, Graph down): the ids are unnamed,
+    # not unknown to the directory
+    directory_read: bool = True
     # registry name (lower-case) -> availability, for registries not found in their subscription
     name_availability: dict[str, NameAvailability] = field(default_factory=dict)
     caller_object_id: str | None = None

@@ -186,7 +186,8 @@ def _change(
 
 def principal_label(ctx: DocumentContext, object_id: str, principal_type: str) -> str:
     """Whom an assignment grants, as a reader recognises it: type, display name and object
-    id from the directory; the id alone, said to be unknown, when the directory had none."""
+    id from the directory; the id alone when the directory had none, or when it could not
+    be read (a name only labels the change: the prune is planned either way)."""
     oid = object_id.lower()
     for resolution in ctx.live.principals.values():
         found = resolution.principal
@@ -195,6 +196,8 @@ def principal_label(ctx: DocumentContext, object_id: str, principal_type: str) -
     named = ctx.live.directory.get(oid)
     if named is not None:
         return f"{named.principal_type} {named.display_name} ({oid})"
+    if not ctx.live.directory_read:
+        return f"{principal_type} {oid} (no name: the directory could not be read)"
     return f"{principal_type} {oid} (not found in the directory)"
 
 

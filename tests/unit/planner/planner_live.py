@@ -331,6 +331,7 @@ def build_live(case: dict[str, Any], docs: list[SpecDocument]) -> s.LiveState:
         registries=registries,
         principals=principals,
         directory={d["objectId"].lower(): _principal(d) for d in raw.get("directory", [])},
+        directory_read=raw.get("directoryRead", True),
         name_availability=availability,
         caller_object_id=raw.get("caller"),
         caller_principal_type=raw.get("callerType"),
