@@ -59,6 +59,7 @@ class AzureSession:
             "base_url": self.cloud.resource_manager,
             "credential_scopes": [self.cloud.arm_scope],
             "connection_verify": self.verify,
+            "per_retry_policies": [_pin(self.cloud.resource_manager)],
             **self.retry.kwargs(),
         }
 
@@ -70,8 +71,9 @@ class AzureSession:
                 from azure.keyvault.certificates import CertificateClient
 
                 client = CertificateClient(
-                    subscription_id, self.credential, **self.data_plane_options()
+                    subscription_id, self.credential, **self.data_plane_options(subscription_id)
                 )
+                self._clients[key] = client
             elif client is None:
                 client = _construct(kind, self.credential, subscription_id, self._common())
                 self._clients[key] = client
@@ -100,17 +102,26 @@ class AzureSession:
         only the credential, the CA bundle and the retry bounds are given."""
         return self._get("certificates", vault_url.rstrip("/").lower())
 
-    def data_plane_options(self) -> dict[str, Any]:
+    def data_plane_options(self, url: str | None = None) -> dict[str, Any]:
         """Options for a Key Vault data-plane client: the CA bundle and retry bounds (no
-        ARM base URL or scope: the vault's challenge names them)."""
+        ARM base URL or scope: the vault's challenge names them); with ``url``, the
+        client's requests are pinned to that URL's host."""
         options = {k: v for k, v in self.retry.kwargs().items() if k != "polling_interval"}
-        return {"connection_verify": self.verify, **options}
+        pin = {"per_retry_policies": [_pin(url)]} if url else {}
+        return {"connection_verify": self.verify, **pin, **options}
 
     def close(self) -> None:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             client.close()
+
+
+def _pin(url: str) -> Any:
+    # imported on use: azure-core is not loaded by commands that never call Azure
+    from acr_reconcile.azure.host_pin import HostPinPolicy
+
+    return HostPinPolicy(url)
 
 
 def _construct(kind: str, credential: Any, subscription_id: str, common: dict[str, Any]) -> Any:
