@@ -131,7 +131,18 @@ def render(plan: Plan, output: str, note: str | None = None) -> str:
 
     width = terminal_width(sys.stdout)
     text = renderers.render_text(plan, color=_colour(), diagnostics=False, width=width)
-    return f"note: {note}\n\n{text}" if note else text
+    return f"{fold(f'note: {note}', width)}\n\n{text}" if note else text
+
+
+def fold(paragraph: str, width: int | None) -> str:
+    """A sentence beside the plan, folded to a terminal's ``width`` (None: one line)."""
+    if width is None or len(paragraph) <= width:
+        return paragraph
+    import textwrap
+
+    return "\n".join(
+        textwrap.wrap(paragraph, width, subsequent_indent="  ", break_on_hyphens=False)
+    )
 
 
 def show_diagnostics(plan: Plan, output: str) -> None:

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from acr_reconcile.commands.plan import render, show_diagnostics
+    from acr_reconcile.commands.plan import fold, render, show_diagnostics
+    from acr_reconcile.console import terminal_width
     from acr_reconcile.errors import ConfigError
     from acr_reconcile.plan.planfile import is_plan_file, read_plan
 
@@ -46,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "text":
         header = (
             f"Saved plan {args.planfile}, made {saved.created_at} by acr-reconcile "
-            f"{saved.tool_version} from {len(saved.documents)} spec document(s).\n\n"
+            f"{saved.tool_version} from {len(saved.documents)} spec document(s)."
         )
-        text = header + text
+        text = fold(header, terminal_width(sys.stdout)) + "\n\n" + text
     sys.stdout.write(text)
     sys.stdout.flush()
     show_diagnostics(saved.plan, args.output)

@@ -3,7 +3,8 @@
 ``+`` create, ``~`` update, ``-`` delete; each change with its reason in brackets and one
 ``before → after`` line per attribute; then the findings with their spec locations; then
 one "Plan: N to add, N to change, N to destroy." line. A fleet ends with one summary table.
-Colour only when asked (``color=True`` on a TTY); otherwise the text is plain.
+Colour only when asked (``color=True`` on a TTY); otherwise the text is plain. On a
+terminal every line fits its width (render_wrap.py); in a log each change is one line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from acr_reconcile.plan.folding import folded, shown_counts
 from acr_reconcile.plan.grouping import SHOWN, group_diagnostics
 from acr_reconcile.plan.model import Action, AttributeChange, Change, Plan, Reason, TargetSummary
 from acr_reconcile.plan.names import target_key
+from acr_reconcile.plan.render_wrap import fit_all
 
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: "dim"}
 _SEVERITY = {"error": ("Error", "bold red"), "warning": ("Warning", "yellow")}
@@ -184,14 +186,17 @@ def render_text(
     width: int | None = None,
 ) -> str:
     """The whole plan as text; ANSI colours only when ``color`` is true. The CLI passes
-    ``diagnostics=False`` and prints them on stderr (render_diagnostics.py), and the
-    terminal's ``width`` so the fleet table fits it (120 columns in logs)."""
+    ``diagnostics=False`` and prints them on stderr (render_diagnostics.py), and on a
+    terminal its ``width``: every line is folded to it and the fleet table fits it. With
+    no width (a pipe, a file) no line is folded and the table is 120 columns wide."""
     lines = list(_target_lines(plan, show_unchanged))
     if diagnostics:
         lines += _diagnostic_lines(plan.diagnostics)
         if plan.diagnostics:
             lines.append(Text(""))
     lines += _closing_lines(plan)
+    if width is not None:  # a terminal: fold to it (render_wrap.py); a log keeps its lines
+        lines = fit_all(lines, width)
     out = io.StringIO()
     console = _console(out, color, width or _WIDTH)
     # the body in one go: per-line printing through rich is most of the cost on a large fleet

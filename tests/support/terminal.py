@@ -37,10 +37,15 @@ def run_on_terminal(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 120,
+    columns_variable: int | None = None,
 ) -> TerminalRun:
+    """``columns``: the terminal's size as the kernel reports it; ``columns_variable``:
+    a ``COLUMNS`` the user exported (none unless given, whatever this process has)."""
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     environment = {k: v for k, v in (env or os.environ).items() if k not in ("COLUMNS", "LINES")}
+    if columns_variable is not None:
+        environment["COLUMNS"] = str(columns_variable)
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "acr_reconcile", *args],

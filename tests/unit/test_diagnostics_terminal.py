@@ -96,9 +96,12 @@ def test_a_fleet_plan_fits_the_terminal_through_a_pty(tmp_path: Path, columns: i
     table = run.lines[run.lines.index("Summary") :]
     rows = [line for line in table if " | " in line and "registryfleetmember" in line]
     assert len(rows) == 13, "\n".join(table)  # one line each: names are not folded
-    for line in table + [line for line in run.lines if "warning:" in line or "  " in line[:2]]:
-        if not line.startswith(("  + ", "        + ")):  # change lines, as Terraform's, are not cut
-            assert len(line) <= columns, f"{len(line)} > {columns}: {line!r}"
+    for line in run.lines:  # the change lines, the findings and the table
+        assert len(line) <= columns, f"{len(line)} > {columns}: {line!r}"
+    if columns == 80:  # a role line is longer than 80: folded under its change, not cut
+        folded = [n for n, line in enumerate(run.lines) if line.startswith("  + role ")]
+        assert folded and all(run.lines[n + 1].startswith("      ") for n in folded)
+        assert any("registryfleetmember00" in run.lines[n + 1] for n in folded)
     flowing = " ".join(run.screen.split())  # wrapped lines read as one text
     assert flowing.count("AcrImageSigner is deprecated by Azure") == 1
     assert "and 12 more registries" in flowing
@@ -111,3 +114,39 @@ def test_colour_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     coloured = run_on_terminal(["show", str(saved)], columns=100, env=env)
     assert coloured.code == 0 and ANSI in coloured.screen
+
+
+def test_columns_wins_over_the_terminal_size(tmp_path: Path) -> None:
+    """A user who exports COLUMNS gets lines of that width, as with every other tool."""
+    saved = _fleet_plan(tmp_path, 2)
+    env = os.environ | {"NO_COLOR": "1"}
+    run = run_on_terminal(
+        ["show", str(saved)], columns=160, columns_variable=60, env=env, cwd=tmp_path
+    )
+    assert run.code == 0, run.screen
+    assert max(len(line) for line in run.lines) <= 60, run.screen
+    assert any(len(line) > 50 for line in run.lines)  # folded to 60, not to something less
+
+
+def test_a_pipe_keeps_one_line_per_change_whatever_columns_says(tmp_path: Path) -> None:
+    """Piped (a CI log, grep, a file) nothing is folded, COLUMNS or not: each change and
+    each finding is one line a log search finds whole."""
+    import subprocess
+    import sys
+
+    saved = _fleet_plan(tmp_path, 2)
+    env = os.environ | {"NO_COLOR": "1", "COLUMNS": "60"}
+    done = subprocess.run(
+        [sys.executable, "-m", "acr_reconcile", "show", str(saved)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    roles = [line for line in done.stdout.splitlines() if line.startswith("  + role ")]
+    assert roles and all(len(line) > 60 and line.endswith("[missing]") for line in roles)
+    findings = [line for line in done.stderr.splitlines() if ": warning: " in line]
+    assert findings and any(len(line) > 60 for line in findings)
