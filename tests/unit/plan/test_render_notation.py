@@ -30,7 +30,7 @@ def _plan(case_name: str) -> Plan:
 
 
 def _formats(made: Plan) -> tuple[str, str, str]:
-    text = render_text(made, color=False, diagnostics=True, width=200)
+    text = render_text(made, color=False, diagnostics=True)  # as in a log: lines whole
     return text, render_markdown(made), render_github(made)
 
 
