@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from acr_reconcile.apply.migration import CarriedVerifier, MigrationLedger
 from acr_reconcile.apply.retry import OuterRetry
 from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.plan.model import Change
@@ -38,3 +39,7 @@ class ApplyContext:
     # the identity running apply (object id): its own role assignments are never pruned,
     # whoever made the plan
     caller_object_id: str | None = None
+    # a migration from DCT: what this run wrote and verified, which its trust disable
+    # needs (apply/migration.py), and the verifier of the carried signatures
+    migration: MigrationLedger = field(default_factory=MigrationLedger)
+    verify_carried: CarriedVerifier | None = None

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from acr_reconcile.apply.migration import MigrationLedger
 from acr_reconcile.errors import ConfigError
 from acr_reconcile.live.dct import dct_inventory
 from acr_reconcile.live.dct_file import default_path, write_inventory
@@ -27,15 +28,17 @@ def write_dct_evidence(
     destination: str | None,
     today: date,
     stream: TextIO,
+    ledger: MigrationLedger | None = None,
 ) -> Sequence[Path]:
     """Write the inventory of each migrating registry whose trust this plan disables;
     ``destination`` (``--dct-inventory FILE``) names the file when there is one registry,
-    else ``dct-inventory-<registry>-<UTC date>.json`` in the working directory."""
+    else ``dct-inventory-<registry>-<UTC date>.json`` in the working directory. Each one
+    written is recorded in ``ledger``: the trust disable needs it."""
     disabling = {
         c.address for c in plan.pending if c.kind is Kind.TRUST_POLICY and c.destroys_trust
     }
     readings = [
-        data.dct
+        (sub, data.dct)
         for (sub, name), data in sorted(live.registries.items())
         if data is not None
         and data.dct is not None
@@ -47,9 +50,12 @@ def write_dct_evidence(
             "leave the option out to write one dct-inventory-<registry>-<date>.json each"
         )
     written: list[Path] = []
-    for reading in readings:
+    for sub, reading in readings:
         path = Path(destination) if destination else default_path(reading.registry, today)
-        write_inventory(path, dct_inventory(reading))
+        inventory = dct_inventory(reading)
+        write_inventory(path, inventory)
+        if ledger is not None:
+            ledger.wrote(sub, reading.registry, path, inventory)
         print(f"wrote the DCT inventory of {reading.registry} to {path}", file=stream)
         written.append(path)
     return written

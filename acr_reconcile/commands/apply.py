@@ -18,6 +18,7 @@ from acr_reconcile.commands import plan as plan_command
 
 if TYPE_CHECKING:
     from acr_reconcile.apply.executor import ApplyResult, Progress
+    from acr_reconcile.apply.migration import MigrationLedger
     from acr_reconcile.commands.connection import Connection
     from acr_reconcile.commands.plan import Planned
     from acr_reconcile.errors import PlanError
@@ -45,12 +46,6 @@ def add_parser(sub: Any) -> None:
         "--allow-destroy-trust",
         action="store_true",
         help="allow disabling content trust (deletes every signature, cannot be undone)",
-    )
-    p.add_argument(
-        "--dct-inventory",
-        metavar="FILE",
-        help="where a migration from Docker Content Trust writes the DCT inventory before "
-        "it disables trust (default: dct-inventory-<registry>-<UTC date>.json here)",
     )
     plan_command.add_common(p)
     p.set_defaults(run=run)
@@ -86,7 +81,9 @@ def _confirm(auto_approve: bool, stream: TextIO) -> bool:
     return sys.stdin.readline().strip() == "yes"
 
 
-def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> ApplyResult:
+def _execute(
+    plan: Plan, connection: Connection, args: argparse.Namespace, ledger: MigrationLedger
+) -> ApplyResult:
     from dataclasses import replace
 
     from acr_reconcile.apply.applied import record_applied
@@ -94,16 +91,20 @@ def _execute(plan: Plan, connection: Connection, args: argparse.Namespace) -> Ap
     from acr_reconcile.apply.executor import Stop, execute
     from acr_reconcile.apply.handlers import group_key, runner
     from acr_reconcile.apply.interrupts import gentle_interrupts
+    from acr_reconcile.apply.migration import carried_verifier
     from acr_reconcile.apply.signing import data_plane_seams
     from acr_reconcile.azure.credentials import caller_object_id
 
-    seams = data_plane_seams(connection.session, connection.data_plane())
+    data_plane = connection.data_plane()
+    seams = data_plane_seams(connection.session, data_plane)
     ctx = ApplyContext(
         session=connection.session,
         caller_object_id=caller_object_id(connection.credential, connection.cloud),
         allow_destroy_trust=args.allow_destroy_trust,
         publish_signatures=seams.publish,
         tag_digest=seams.tag_digest,
+        migration=ledger,
+        verify_carried=carried_verifier(connection.session, data_plane, ledger),
     )
     stop = Stop()
     side = _side(args)
@@ -194,7 +195,9 @@ def _apply_saved(
     outside = out_of_bounds(saved.plan, saved.documents)
     if outside:
         raise PlanMismatchError(path, "it changes what its documents do not name", summary(outside))
-    as_applier = plan_command.plan_documents(saved.documents, connection, args.parallelism)
+    as_applier = plan_command.plan_documents(
+        saved.documents, connection, args.parallelism, args.dct_inventory
+    )
     # first: another identity sees other live facts (what it may not read), so the plan
     # would also look stale, for a reason that does not say what to do
     require_same_caller(saved.plan, as_applier.plan)
@@ -249,7 +252,9 @@ def _plan_fresh(connection: Connection, args: argparse.Namespace) -> tuple[Plan 
     from acr_reconcile.errors import PlanError
 
     documents = plan_command.load_documents(args.spec, args.shard)
-    planned = plan_command.plan_documents(documents, connection, args.parallelism)
+    planned = plan_command.plan_documents(
+        documents, connection, args.parallelism, args.dct_inventory
+    )
     plan = planned.plan
     if plan.errors:  # shown once, as the error; nothing is applied
         raise PlanError(list(plan.errors))
@@ -319,22 +324,27 @@ def _run(args: argparse.Namespace) -> int:
                 _record_only(plan, connection, args)
             _nothing_to_do(args)
             return plan_command.EXIT_OK
-        _write_evidence(plan, live, args)
-        result = _execute(plan, connection, args)
+        from acr_reconcile.apply.migration import MigrationLedger
+
+        ledger = MigrationLedger()
+        _write_evidence(plan, live, args, ledger)
+        result = _execute(plan, connection, args, ledger)
         _summary(plan, result, args)
         if result.interrupted:
             return _interrupted(result, args)
     return plan_command.EXIT_OK
 
 
-def _write_evidence(plan: Plan, live: LiveState, args: argparse.Namespace) -> None:
+def _write_evidence(
+    plan: Plan, live: LiveState, args: argparse.Namespace, ledger: MigrationLedger
+) -> None:
     """The DCT inventory of a migration, on disk before the first change of the run."""
     from datetime import UTC, datetime
 
     from acr_reconcile.apply.evidence import write_dct_evidence
 
     today = datetime.now(UTC).date()
-    write_dct_evidence(plan, live, args.dct_inventory, today, _side(args))
+    write_dct_evidence(plan, live, args.dct_inventory, today, _side(args), ledger)
 
 
 def _interrupted(result: ApplyResult, args: argparse.Namespace) -> int:

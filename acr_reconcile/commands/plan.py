@@ -34,6 +34,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
         help="concurrent Azure reads and writes (default 10)",
     )
     p.add_argument("--shard", metavar="I/N", help="take only shard I of N of the documents")
+    p.add_argument(
+        "--dct-inventory",
+        metavar="FILE",
+        help="the DCT inventory of a migration from Docker Content Trust: apply writes it "
+        "before it disables trust; once trust is disabled, plan and apply read it to finish "
+        "(default: dct-inventory-<registry>-<UTC date>.json here, the newest for reading)",
+    )
 
 
 def add_parser(sub: Any) -> None:
@@ -93,10 +100,14 @@ def check_parallelism(value: int) -> int:
 
 
 def plan_documents(
-    documents: list[SpecDocument], connection: Connection, parallelism: int
+    documents: list[SpecDocument],
+    connection: Connection,
+    parallelism: int,
+    dct_inventory: str | None = None,
 ) -> Planned:
-    """Read what the documents depend on and plan; pure from here on."""
-    from acr_reconcile.live.dct_read import read_dct
+    """Read what the documents depend on and plan; pure from here on. ``dct_inventory``:
+    the ``--dct-inventory`` file a migration whose trust is disabled finishes from."""
+    from acr_reconcile.live.dct_read import read_dct, read_evidence
     from acr_reconcile.live.reader import read_live
     from acr_reconcile.plan.planner import plan
 
@@ -110,6 +121,7 @@ def plan_documents(
         signing=data_plane.readiness() if any(d.spec.images for d in documents) else None,
         dct=lambda registry: read_dct(data_plane, registry),
         notation=data_plane.registry,
+        dct_file=lambda registry: read_evidence(data_plane, registry, dct_inventory),
     )
     return Planned(documents, live, plan(documents, live, connection.rules))
 
@@ -225,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_plan_files(args.spec, "plan")
     documents = load_documents(args.spec, args.shard)
     with connect() as connection:
-        planned = plan_documents(documents, connection, parallelism)
+        planned = plan_documents(documents, connection, parallelism, args.dct_inventory)
     plan = planned.plan
     show(plan, args.output, connection.rules.note)
     if plan.errors:

@@ -185,3 +185,32 @@ class _Reader:
             kind=ProblemKind(kind),
             message=self.text(p["message"], f"{where}.message"),
         )
+
+
+def find_inventory(
+    registry: str, login_server: str, explicit: str | None
+) -> tuple[Path, DctInventory] | None:
+    """The inventory file a rerun finishes a migration from, once trust is disabled:
+    ``--dct-inventory FILE`` when given (and about this registry), else the newest
+    ``dct-inventory-<registry>-<date>.json`` in the working directory; None when there
+    is none. A file that names another registry or login server is refused: a rerun
+    must never carry over what DCT vouched for in another registry."""
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise ConfigError(f"--dct-inventory {explicit}: no such file")
+        inventory = read_inventory(path)
+        return (path, inventory) if inventory.registry.lower() == registry.lower() else None
+    found = sorted(Path.cwd().glob(f"dct-inventory-{registry.lower()}-*.json"))
+    if not found:
+        return None
+    path = found[-1]  # the names end in an ISO date: the last is the newest
+    inventory = read_inventory(path)
+    if inventory.registry.lower() != registry.lower():
+        raise ConfigError(f"{path}: registry: {inventory.registry!r} is not {registry!r}")
+    if login_server and inventory.login_server.lower() != login_server.lower():
+        raise ConfigError(
+            f"{path}: login_server: {inventory.login_server!r} is not {login_server!r}, the "
+            f"login server of registry {registry}"
+        )
+    return path, inventory

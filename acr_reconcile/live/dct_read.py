@@ -1,5 +1,6 @@
 """Read a registry's Docker Content Trust for its inventory: the catalog, one verified
-trust read per repository, and one manifest HEAD per signed tag (see live/dct.py).
+trust read per repository, and one manifest HEAD per signed tag (see live/dct.py); once
+trust is disabled, the inventory file the migration wrote, and one HEAD per digest.
 
 Unlike the plan's image reads, which cover the repositories a spec declares, this covers
 every repository: a migration must not leave anything DCT vouched for unsigned.
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from acr_reconcile.errors import TrustDataInvalid
 from acr_reconcile.live.dct import DctReading, RepositoryDct, SignedEntry
-from acr_reconcile.live.state import LiveRegistry
+from acr_reconcile.live.dct_file import find_inventory
+from acr_reconcile.live.state import DctEvidence, LiveRegistry
 
 if TYPE_CHECKING:
     from acr_reconcile.live.images import DataPlane
@@ -49,3 +51,20 @@ def read_dct(data_plane: DataPlane, registry: LiveRegistry) -> DctReading:
     return DctReading(
         registry.name, server, datetime.now(UTC), tuple(repositories), manifests, media_types
     )
+
+
+def read_evidence(
+    data_plane: DataPlane, registry: LiveRegistry, explicit: str | None
+) -> DctEvidence | None:
+    """The inventory file of a migration whose trust is disabled already, and the media
+    type of each digest it carries (None where the registry no longer has the manifest)."""
+    found = find_inventory(registry.name, registry.login_server, explicit)
+    if found is None:
+        return None
+    path, inventory = found
+    client = data_plane.registry(registry.login_server)
+    media_types: dict[tuple[str, str], str | None] = {}
+    for repository, digest in sorted(inventory.digests()):
+        ref = client.manifest(repository, digest)
+        media_types[(repository, digest)] = str(ref.media_type) if ref is not None else None
+    return DctEvidence(str(path), inventory, media_types)

@@ -18,14 +18,16 @@ from acr_reconcile.azure.clients import AzureSession
 from acr_reconcile.azure.credentials import caller_object_id, caller_principal_type
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.live import arm, keyvault
-from acr_reconcile.live.dct import DctReading
+from acr_reconcile.live.dct import DctReading, dct_inventory
 from acr_reconcile.live.graph import name_unknown, principal_refs, resolve
 from acr_reconcile.live.notation import read_signatures
 from acr_reconcile.live.notation_policy import document_verification_policy
 from acr_reconcile.live.state import (
+    DctEvidence,
     LiveCertificate,
     LiveKeyVault,
     LiveKeyVaultData,
+    LiveNotationSignature,
     LiveRegistry,
     LiveRegistryData,
     LiveRepositoryTrust,
@@ -48,6 +50,8 @@ ImageFacts = tuple[dict[tuple[str, str], LiveTag], dict[str, LiveRepositoryTrust
 ImageReader = Callable[[LiveRegistry, Sequence[ImageSpec]], ImageFacts]
 # reads every repository's Docker Content Trust of one registry (live/dct_read.py)
 DctReader = Callable[[LiveRegistry], DctReading]
+# once trust is disabled: the inventory file a migration wrote, None when there is none
+DctFileReader = Callable[[LiveRegistry], DctEvidence | None]
 
 # the registry client of a login server, for Notary Project signatures (live/notation.py)
 RegistryClients = Callable[[str], RegistryClient]
@@ -75,6 +79,7 @@ def read_live(
     read_caller: bool = True,
     dct: DctReader | None = None,
     notation: RegistryClients | None = None,
+    dct_file: DctFileReader | None = None,
 ) -> LiveState:
     """Everything ``documents`` depend on, read from Azure (and registry data planes)."""
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
@@ -98,9 +103,9 @@ def read_live(
             pool, session, documents, snapshots, registries, availability
         )
         registries = _with_images(pool, documents, registries, images)
-        if notation is not None:
+        registries = _with_dct(pool, documents, registries, dct, dct_file)
+        if notation is not None:  # after DCT: the digests a migration carries are known
             registries = _with_notation(pool, documents, registries, vaults, notation)
-        registries = _with_dct(pool, documents, registries, dct)
         directory, directory_read = name_unknown(graph, _unlisted(registries, vaults, principals))
     return LiveState(
         resource_groups={
@@ -320,23 +325,55 @@ def _vault_certificate(
     return data.certificates.get(key.certificate.lower()) if data is not None else None
 
 
+def carried_subjects(data: LiveRegistryData) -> dict[tuple[str, str], Descriptor | None]:
+    """(repository, digest) -> the manifest of each digest a migration carries, from the
+    DCT reading or, once trust is disabled, its inventory file (None: the registry no
+    longer has that manifest)."""
+    found: dict[tuple[str, str], Descriptor | None] = {}
+    if data.dct is not None:
+        for entry in dct_inventory(data.dct).entries:
+            media = data.dct.media_types.get((entry.repository, entry.digest))
+            found[(entry.repository, entry.digest)] = (
+                Descriptor(media, entry.digest, entry.size) if media else None
+            )
+    elif data.dct_file is not None:
+        for entry in data.dct_file.inventory.entries:
+            media = data.dct_file.media_types.get((entry.repository, entry.digest))
+            found[(entry.repository, entry.digest)] = (
+                Descriptor(media, entry.digest, entry.size) if media else None
+            )
+    return found
+
+
 def _document_signatures(
     doc: SpecDocument, data: LiveRegistryData, policy: VerificationPolicy, clients: RegistryClients
 ) -> LiveRegistryData:
-    """Every declared tag's signatures judged under the document's policy."""
+    """Every declared tag's signatures judged under the document's policy, and in a
+    migration those of every digest it carries (a digest read for a tag is not read again)."""
     client = clients(data.registry.login_server)
     now = datetime.now(UTC)
     tags = dict(data.tags)
     api: bool | None = None
+    read: dict[tuple[str, str], tuple[LiveNotationSignature, ...]] = {}
     for key, tag in data.tags.items():
         if tag.digest is None or tag.size is None or tag.media_type is None:
             continue
         subject = Descriptor(tag.media_type, tag.digest, tag.size)
         signatures, api = read_signatures(client, tag.repository, subject, policy, now)
         tags[key] = replace(tag, signatures=signatures)
+        read[(tag.repository, tag.digest)] = signatures
+    carried: dict[tuple[str, str], tuple[LiveNotationSignature, ...]] = {}
+    for (repository, digest), manifest in sorted(carried_subjects(data).items()):
+        if manifest is None:
+            continue
+        if (repository, digest) not in read:
+            read[(repository, digest)], api = read_signatures(
+                client, repository, manifest, policy, now
+            )
+        carried[(repository, digest)] = read[(repository, digest)]
     if api is None:
         api = not data.registry.encryption_enabled  # no tag to ask about: ACR's rule
-    return replace(data, tags=tags, notation_read=True, referrers_api=api)
+    return replace(data, tags=tags, notation_read=True, referrers_api=api, carried=carried)
 
 
 def _with_notation(
@@ -376,23 +413,46 @@ def migrates_from_dct(doc: SpecDocument, data: LiveRegistryData | None) -> bool:
     )
 
 
+def continues_migration(doc: SpecDocument, data: LiveRegistryData | None) -> bool:
+    """Trust is off already and the document signs with Notation: a migration may have
+    disabled it, whose inventory file (if there is one) says what is left to carry over."""
+    notation = doc.spec.notation
+    return (
+        data is not None
+        and data.registry.trust_status != "enabled"
+        and doc.spec.registry.content_trust.value == "disabled"
+        and notation is not None
+        and notation.signing_key is not None
+        and bool(data.registry.login_server)
+    )
+
+
 def _with_dct(
     pool: ThreadPoolExecutor,
     documents: Sequence[SpecDocument],
     registries: dict[tuple[str, str], LiveRegistryData | None],
     dct: DctReader | None,
+    dct_file: DctFileReader | None,
 ) -> dict[tuple[str, str], LiveRegistryData | None]:
-    if dct is None:
-        return registries
+    """DCT read while it exists; once trust is disabled, the migration's inventory file."""
     futures: dict[tuple[str, str], Future[DctReading]] = {}
+    files: dict[tuple[str, str], Future[DctEvidence | None]] = {}
     for doc in documents:
         key = (_sub(doc), doc.spec.registry.name.lower())
         data = registries.get(key)
-        if data is not None and key not in futures and migrates_from_dct(doc, data):
+        if data is None or key in futures or key in files:
+            continue
+        if dct is not None and migrates_from_dct(doc, data):
             futures[key] = pool.submit(dct, data.registry)
+        elif dct_file is not None and continues_migration(doc, data):
+            files[key] = pool.submit(dct_file, data.registry)
     updated = dict(registries)
     for key, future in futures.items():
         data = registries[key]
         assert data is not None
         updated[key] = replace(data, dct=future.result())
+    for key, evidence in files.items():
+        data = registries[key]
+        assert data is not None
+        updated[key] = replace(data, dct_file=evidence.result())
     return updated

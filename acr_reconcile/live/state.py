@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from acr_reconcile.live.dct import DctReading
+from acr_reconcile.live.dct import DctInventory, DctReading
 
 # Registry tag the executor writes on every registry create/update: the desired-state hash of
 # the document as last applied (``plan.fingerprint.desired_fingerprint``). It tells drift
@@ -161,6 +161,17 @@ class SigningReadiness:
 
 
 @dataclass(frozen=True)
+class DctEvidence:
+    """The DCT inventory file of a migration whose trust is disabled already: what DCT
+    vouched for, to finish carrying over from (live/dct_file.py reads it strictly)."""
+
+    path: str
+    inventory: DctInventory
+    # (repository, digest) -> the manifest's media type, None when the registry lost it
+    media_types: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LiveRegistryData:
     """Everything read for one registry: its data plane and its role assignments."""
 
@@ -177,6 +188,11 @@ class LiveRegistryData:
     referrers_api: bool | None = None
     # every repository's Docker Content Trust, read when a document migrates away from it
     dct: DctReading | None = None
+    # once trust is disabled: the DCT inventory a migration wrote, read back from its file
+    dct_file: DctEvidence | None = None
+    # (repository, digest) of each digest the migration carries -> its Notary Project
+    # signatures, judged like the document's tags' (read also for tags it does not list)
+    carried: dict[tuple[str, str], tuple[LiveNotationSignature, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

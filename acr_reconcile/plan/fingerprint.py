@@ -83,6 +83,54 @@ def _image_observations(key: str, doc: SpecDocument, data: LiveRegistryData) -> 
     return found
 
 
+def _migration_observations(key: str, data: LiveRegistryData) -> dict[str, Observation]:
+    """A migration's DCT trust data (or, once trust is disabled, its inventory file) and
+    the signatures of every digest it carries: a saved migration plan is refused when DCT
+    signed something else since, or a carried signature came or went. Read times are
+    left out: only what was signed counts."""
+    found: dict[str, Observation] = {}
+    if data.dct is not None:
+        reading = data.dct
+        found[f"dct {key}"] = {
+            "repositories": [
+                {
+                    "repository": r.repository,
+                    "rootKeyId": r.root_key_id,
+                    "error": r.error,
+                    "signed": sorted(
+                        f"{e.role}|{e.tag}|{e.digest}|{e.size}|{e.expires.isoformat()}"
+                        for e in r.entries
+                    ),
+                }
+                for r in reading.repositories
+            ],
+            "served": sorted(
+                f"{repo}:{tag}|{served[0]}|{served[1]}" if served else f"{repo}:{tag}|gone"
+                for (repo, tag), served in reading.manifests.items()
+            ),
+        }
+    if data.dct_file is not None:
+        evidence = data.dct_file
+        found[f"dct-inventory {key}"] = {
+            "path": evidence.path,
+            "entries": sorted(
+                f"{e.repository}:{e.tag}|{e.role}|{e.digest}|{e.size}"
+                for e in evidence.inventory.entries
+            ),
+            "present": sorted(
+                f"{repo}@{digest}"
+                for (repo, digest), media in evidence.media_types.items()
+                if media
+            ),
+        }
+    if data.carried:
+        found[f"carried-signatures {key}"] = {
+            f"{repo}@{digest}": [[n.digest, n.verdict.value, n.expired] for n in signatures]
+            for (repo, digest), signatures in sorted(data.carried.items())
+        }
+    return found
+
+
 def _document_observations(doc: SpecDocument, live: LiveState) -> dict[str, Observation]:
     spec = doc.spec
     sub = spec.subscription_id.lower()
@@ -115,6 +163,7 @@ def _document_observations(doc: SpecDocument, live: LiveState) -> dict[str, Obse
         return found
     found.update(_registry_observations(key, data))
     found.update(_image_observations(key, doc, data))
+    found.update(_migration_observations(key, data))
     return found
 
 

@@ -19,7 +19,8 @@ from acr_reconcile.errors import Diagnostic
 
 # 1.1: key-vault, signing-certificate kinds; 1.2: notation-signature; 1.3: the summary
 # and targets[].changes count as the text plan does (summary.folded: what they leave out)
-FORMAT_VERSION = "1.3"
+# 1.4: signature-verification, trust-policy ``migration``
+FORMAT_VERSION = "1.4"
 
 
 class Action(StrEnum):
@@ -54,6 +55,7 @@ class Kind(StrEnum):
     IMAGE_IMPORT = "image-import"
     TAG_SIGNATURE = "tag-signature"
     NOTATION_SIGNATURE = "notation-signature"
+    SIGNATURE_VERIFICATION = "signature-verification"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class TrustPolicyParams:
     registry: str
     status: str  # "enabled" | "disabled"
     destructive: bool  # disabling deletes every signature for good
+    # a migration from DCT: the handler disables only once this run wrote the DCT
+    # inventory and verified every carried signature (apply/migration.py)
+    migration: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,25 @@ class NotationSignatureParams:
     signature_digest: str | None = None  # a delete: the signature manifest removed
 
 
+@dataclass(frozen=True)
+class SignatureVerificationParams:
+    """The check between a migration's signatures and its trust disable: every digest of
+    the DCT inventory this run wrote must carry a Notary Project signature that verifies
+    under the signing certificate (``key_vault``/``certificate`` or ``certificate_file``)
+    with ``subject`` as its identity. It writes nothing; the trust disable needs it."""
+
+    subscription_id: str
+    resource_group: str
+    registry: str
+    login_server: str
+    digests: int  # how many digests the inventory carries (shown; the file decides)
+    key_source: str  # "key-vault" | "file"
+    subject: str | None  # the trusted identity; None: the certificate's own subject
+    key_vault: str | None = None
+    certificate: str | None = None
+    certificate_file: str | None = None
+
+
 ChangeParams = (
     ResourceGroupParams
     | RegistryParams
@@ -207,6 +231,7 @@ ChangeParams = (
     | ImageImportParams
     | TagSignatureParams
     | NotationSignatureParams
+    | SignatureVerificationParams
 )
 PARAMS_TYPES: dict[Kind, type[ChangeParams]] = {
     Kind.RESOURCE_GROUP: ResourceGroupParams,
@@ -218,6 +243,7 @@ PARAMS_TYPES: dict[Kind, type[ChangeParams]] = {
     Kind.IMAGE_IMPORT: ImageImportParams,
     Kind.TAG_SIGNATURE: TagSignatureParams,
     Kind.NOTATION_SIGNATURE: NotationSignatureParams,
+    Kind.SIGNATURE_VERIFICATION: SignatureVerificationParams,
 }
 P = TypeVar("P", bound=ChangeParams)
 

@@ -21,7 +21,7 @@ from acr_reconcile.plan.fingerprint import fingerprints_of, live_observations
 from acr_reconcile.plan.folding import folded_addresses
 from acr_reconcile.plan.images import check_signing, plan_images
 from acr_reconcile.plan.keyvault import plan_key_vault
-from acr_reconcile.plan.migration import is_migration, plan_migration
+from acr_reconcile.plan.migration import plan_migration
 from acr_reconcile.plan.model import Change, Kind, Plan, Reason, TargetSummary
 from acr_reconcile.plan.notation_signatures import check_notation_apply
 from acr_reconcile.spec.document import SpecDocument
@@ -41,8 +41,7 @@ def _plan_document(doc: SpecDocument, live: LiveState, rules: PlatformRules) -> 
         plan_key_vault(ctx)
         plan_images(ctx)
         check_signing(ctx)
-        if is_migration(ctx):
-            plan_migration(ctx)
+        plan_migration(ctx)  # a migration from DCT, or its continuation once trust is off
         check_notation_apply(ctx)
     return ctx
 

@@ -12,6 +12,7 @@ from acr_reconcile.apply.handlers import (
     registry,
     resource_group,
     role_assignment,
+    signature_verification,
     signing_certificate,
     tag_signature,
     trust_policy,
@@ -30,6 +31,7 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.IMAGE_IMPORT: image_import.apply,
     Kind.TAG_SIGNATURE: tag_signature.apply,
     Kind.NOTATION_SIGNATURE: notation_signature.apply,
+    Kind.SIGNATURE_VERIFICATION: signature_verification.apply,
 }
 
 

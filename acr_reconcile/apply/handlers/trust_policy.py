@@ -1,7 +1,9 @@
 """Trust policy: PATCH the registry's policies, all of them, with trust set as planned.
 
 Like ``az acr config content-trust update``, the PATCH carries every current policy so
-that nothing else the registry has configured is reset by omission.
+that nothing else the registry has configured is reset by omission. A migration's disable
+runs only once this run wrote the DCT inventory and verified every carried signature
+(``apply/migration.py``), whatever order it was started in.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     params = change.params_as(TrustPolicyParams)
     sub, group, name = registry_coordinates(params)
     status = params.status
+    if params.migration and status == "disabled":
+        refusal = ctx.migration.refusal(params.subscription_id, params.registry)
+        if refusal is not None:  # before any read: the ledger alone decides
+            raise ConfigError(
+                f"{change.resource_id}: content trust stays enabled: {refusal}, and "
+                "disabling it deletes every DCT signature for good"
+            )
     registries = ctx.session.registries(sub).registries
 
     def write() -> str:

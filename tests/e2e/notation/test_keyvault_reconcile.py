@@ -129,7 +129,7 @@ def test_a_run_that_needs_no_new_role_assignment_never_waits(
     planned = cli("plan", spec, "--output", "json")
     assert planned.code == 0, planned.text
     assert '"wait_for_roles": false' in planned.out
-    assert '"format_version": "1.3"' in planned.out
+    assert '"format_version": "1.4"' in planned.out
     applied = cli("apply", spec, "--auto-approve")
     assert applied.code == 0, applied.text
     assert WAITING not in applied.text

@@ -125,3 +125,40 @@ def test_a_file_that_is_not_an_inventory_is_refused(
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the DCT inventory"):
         read_inventory(tmp_path / "absent.json")
+
+
+def test_a_rerun_finds_the_newest_inventory_of_its_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from acr_reconcile.live.dct_file import find_inventory
+
+    monkeypatch.chdir(tmp_path)
+    server = "registrydavid.azurecr.io"
+    assert find_inventory("registrydavid", server, None) is None
+    older = replace(INVENTORY, entries=())
+    write_inventory(default_path("registrydavid", date(2026, 11, 30), tmp_path), older)
+    write_inventory(default_path("registrydavid", date(2026, 12, 1), tmp_path), INVENTORY)
+    found = find_inventory("RegistryDavid", server, None)
+    assert found is not None and found[0].name.endswith("2026-12-01.json")
+    assert found[1] == INVENTORY
+    with pytest.raises(ConfigError, match="login_server"):
+        find_inventory("registrydavid", "elsewhere.azurecr.io", None)
+
+
+def test_an_inventory_of_another_registry_is_never_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from acr_reconcile.live.dct_file import find_inventory
+
+    other = tmp_path / "dct-inventory-registrydavid-2026-12-01.json"
+    write_inventory(other, replace(INVENTORY, registry="someoneelse"))
+    assert find_inventory("registrydavid", "", str(other)) is None  # --dct-inventory: not ours
+    with pytest.raises(ConfigError, match="no such file"):
+        find_inventory("registrydavid", "", str(tmp_path / "missing.json"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="registry: 'someoneelse'"):
+        find_inventory("registrydavid", "", None)

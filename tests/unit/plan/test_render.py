@@ -126,7 +126,7 @@ def test_json_validates_against_the_documented_schema(make: object) -> None:
     result = make()
     document = json.loads(render_json(result))
     jsonschema.validate(document, SCHEMA)
-    assert document["format_version"] == "1.3"
+    assert document["format_version"] == "1.4"
     assert plan_from_dict(document) == Plan(
         changes=result.changes,
         diagnostics=result.diagnostics,

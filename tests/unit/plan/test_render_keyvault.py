@@ -40,7 +40,7 @@ def test_creates_show_in_every_format() -> None:
         assert "Key Vault Crypto User for the identity running apply" in shown
     document = json.loads(render_json(made))
     jsonschema.validate(document, SCHEMA)
-    assert document["format_version"] == "1.3"
+    assert document["format_version"] == "1.4"
     kinds = [c["kind"] for c in document["changes"] if c["action"] == "create"]
     assert kinds[0] == "key-vault" and kinds[-1] == "signing-certificate"
     assert plan_from_dict(document).changes == made.changes

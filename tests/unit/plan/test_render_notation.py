@@ -46,7 +46,7 @@ def test_a_signature_to_make_shows_in_every_format() -> None:
         assert wanted[2:] in shown
     document = json.loads(render_json(made))
     jsonschema.validate(document, SCHEMA)
-    assert document["format_version"] == "1.3"
+    assert document["format_version"] == "1.4"
     (signature,) = [c for c in document["changes"] if c["kind"] == "notation-signature"]
     assert signature["params"]["key_vault"] == "contoso-signing"
     assert signature["params"]["signature_format"] == "cose"

@@ -14,7 +14,13 @@ from typing import Any
 import yaml
 
 from acr_reconcile.live import state as s
-from acr_reconcile.live.dct import DctReading, RepositoryDct, SignedEntry
+from acr_reconcile.live.dct import (
+    DctInventory,
+    DctReading,
+    InventoryEntry,
+    RepositoryDct,
+    SignedEntry,
+)
 from acr_reconcile.live.state import APPLIED_TAG
 from acr_reconcile.plan import names
 from acr_reconcile.plan.fingerprint import desired_fingerprint
@@ -184,6 +190,50 @@ def _dct(raw: dict[str, Any] | None, name: str, login: str) -> DctReading | None
     return DctReading(name, login, read_at, tuple(repos), manifests, media)
 
 
+def _dct_file(raw: dict[str, Any] | None, name: str, login: str) -> s.DctEvidence | None:
+    """``dctFile: {path, entries: [{repository, tag, digest, size, role}], gone: [digest]}``:
+    the inventory file a migration wrote, read back once trust is disabled; a digest in
+    ``gone`` is no longer in the registry."""
+    if raw is None:
+        return None
+    expires = datetime(2029, 1, 1, tzinfo=UTC)
+    entries = tuple(
+        sorted(
+            InventoryEntry(
+                e["repository"],
+                e["tag"],
+                e.get("role", "targets"),
+                e["digest"],
+                e.get("size", 527),
+                expires,
+                "1" * 64,
+            )
+            for e in raw.get("entries", [])
+        )
+    )
+    read_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    inventory = DctInventory(name, login, read_at, entries)
+    gone = set(raw.get("gone", []))
+    schema2 = "application/vnd.docker.distribution.manifest.v2+json"
+    media: dict[tuple[str, str], str | None] = {
+        (e.repository, e.digest): None if e.digest in gone else schema2 for e in entries
+    }
+    return s.DctEvidence(raw.get("path", f"dct-inventory-{name}-2026-11-24.json"), inventory, media)
+
+
+def _carried(
+    raw: list[dict[str, Any]],
+) -> dict[tuple[str, str], tuple[s.LiveNotationSignature, ...]]:
+    """``carried: [{repository, digest, signatures: [...]}]``: the Notation signatures read
+    for each digest the migration carries (listed in the document or not)."""
+    return {
+        (c["repository"], c["digest"]): tuple(
+            _notation_signature(n) for n in c.get("signatures", ())
+        )
+        for c in raw
+    }
+
+
 def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryData:
     name = raw.get("name", "registrydavid")
     group = raw.get("resourceGroup", "resourcegroupdavid")
@@ -216,6 +266,8 @@ def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryDa
         notation_read=raw.get("notationRead", True),
         referrers_api=raw.get("referrersApi", not raw.get("encryption", False)),
         dct=_dct(raw.get("dct"), name, login),
+        dct_file=_dct_file(raw.get("dctFile"), name, login),
+        carried=_carried(raw.get("carried", [])),
     )
 
 

@@ -1,0 +1,155 @@
+"""What a migration from DCT must have done in this run before it may disable trust.
+
+Disabling content trust deletes every DCT signature for good, so the trust-policy
+handler of a migration asks the ledger here, not the plan: the DCT inventory must have
+been written to its file by this very run (``apply/evidence.py``), and every digest of
+that inventory must have been verified by this run to carry a Notary Project signature
+that the signing certificate vouches for (the ``signature-verification`` change, whose
+handler is :func:`carried_verifier`). The executor's order already puts both first; the
+ledger makes the disable refuse by itself if anything, a hand-edited plan included, got
+there another way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from acr_reconcile.errors import AcrReconcileError
+from acr_reconcile.live.dct import DctInventory
+from acr_reconcile.live.state import SignatureVerdict
+from acr_reconcile.plan.model import Change, SignatureVerificationParams
+from acr_reconcile.plan.names import target_key
+
+if TYPE_CHECKING:
+    from acr_reconcile.azure.clients import AzureSession
+    from acr_reconcile.live.images import DataPlane
+    from acr_reconcile.notation.verify import VerificationPolicy
+
+SHOWN = 5  # digests named in a failed verification; the rest are counted
+
+# verifies one registry's carried signatures (a signature-verification change)
+CarriedVerifier = Callable[[Change], str]
+
+
+class MigrationLedger:
+    """Per registry (``<subscription>/<registry>``): the inventory written, and whether
+    its every digest was verified. Shared by the threads of one apply run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._written: dict[str, tuple[Path, DctInventory]] = {}
+        self._verified: set[str] = set()
+
+    def wrote(
+        self, subscription_id: str, registry: str, path: Path, inventory: DctInventory
+    ) -> None:
+        with self._lock:
+            self._written[target_key(subscription_id, registry)] = (path, inventory)
+
+    def inventory(self, subscription_id: str, registry: str) -> tuple[Path, DctInventory] | None:
+        with self._lock:
+            return self._written.get(target_key(subscription_id, registry))
+
+    def verified(self, subscription_id: str, registry: str) -> None:
+        with self._lock:
+            self._verified.add(target_key(subscription_id, registry))
+
+    def refusal(self, subscription_id: str, registry: str) -> str | None:
+        """Why trust may not be disabled yet, or None when it may."""
+        key = target_key(subscription_id, registry)
+        with self._lock:
+            if key not in self._written:
+                return "this run did not write the DCT inventory"
+            if key not in self._verified:
+                return "this run did not verify every signature carried over from DCT"
+        return None
+
+
+def _signing_anchor(session: AzureSession, params: SignatureVerificationParams) -> x509.Certificate:
+    """The signing certificate, read now: from the vault, or from its PEM file."""
+    from acr_reconcile.live import keyvault
+    from acr_reconcile.notation.signer import SignerError, load_certificate_chain
+
+    if params.key_source == "file":
+        try:
+            chain = load_certificate_chain(Path(params.certificate_file or ""))
+        except SignerError as error:
+            raise AcrReconcileError(f"verifying the carried signatures: {error}") from None
+        if not chain:
+            raise AcrReconcileError(f"{params.certificate_file}: holds no certificate")
+        return chain[-1] if len(chain) > 1 else chain[0]
+    name = f"{params.key_vault}/{params.certificate}"
+    vault = keyvault.find_vault(session, params.subscription_id, params.key_vault or "")
+    if vault is None:
+        raise AcrReconcileError(f"the signing vault {params.key_vault} is not there")
+    certificate = keyvault.read_certificate(session, vault, params.certificate or "")
+    if certificate.der is None:
+        why = certificate.problem or "it does not exist"
+        raise AcrReconcileError(f"the signing certificate {name} cannot be read ({why})")
+    try:
+        return x509.load_der_x509_certificate(certificate.der)
+    except ValueError:
+        raise AcrReconcileError(f"the signing certificate {name} is not DER X.509") from None
+
+
+def _policy(anchor: x509.Certificate, params: SignatureVerificationParams) -> VerificationPolicy:
+    """Only the signing certificate, with its subject (or the planned one) as identity:
+    what the migration's own signatures must pass, whatever else the document trusts."""
+    from acr_reconcile.notation.identity import certificate_subject, identity_for, parse_dn
+    from acr_reconcile.notation.policy import Anchor, DocumentPolicy, verification_policy
+
+    dn = parse_dn(params.subject) if params.subject else certificate_subject(anchor)
+    document = DocumentPolicy(
+        params.registry.lower(), (), (Anchor("signing.pem", anchor),), (identity_for(dn),)
+    )
+    return verification_policy(document)
+
+
+def carried_verifier(
+    session: AzureSession, data_plane: DataPlane, ledger: MigrationLedger
+) -> CarriedVerifier:
+    def verify(change: Change) -> str:
+        from acr_reconcile.live.notation import read_signatures
+        from acr_reconcile.notation.payload import Descriptor
+
+        params = change.params_as(SignatureVerificationParams)
+        written = ledger.inventory(params.subscription_id, params.registry)
+        if written is None:
+            raise AcrReconcileError(
+                f"{change.address}: this run did not write the DCT inventory; nothing verified"
+            )
+        path, inventory = written
+        policy = _policy(_signing_anchor(session, params), params)
+        client = data_plane.registry(params.login_server)
+        now = datetime.now(UTC)
+        failed: list[str] = []
+        digests = sorted(inventory.digests().items())
+        for (repository, digest), tags in digests:
+            where = f"{repository}@{digest} (tags {', '.join(tags)})"
+            manifest = client.manifest(repository, digest)
+            if manifest is None:
+                failed.append(f"{where}: the manifest is no longer in the registry")
+                continue
+            subject = Descriptor(str(manifest.media_type), digest, int(manifest.size))
+            signatures, _ = read_signatures(client, repository, subject, policy, now)
+            if not any(s.verdict is SignatureVerdict.TRUSTED for s in signatures):
+                why = "; ".join(s.reason or s.verdict.value for s in signatures) or "unsigned"
+                failed.append(f"{where}: no trusted Notation signature ({why})")
+        if failed:
+            more = f"; and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
+            raise AcrReconcileError(
+                f"{len(failed)} of {len(digests)} digest(s) of {path} do not carry a trusted "
+                f"Notation signature, so content trust stays enabled: "
+                + "; ".join(failed[:SHOWN])
+                + more
+            )
+        ledger.verified(params.subscription_id, params.registry)
+        return f"verified the Notation signatures of {len(digests)} digest(s) DCT signed"
+
+    return verify
