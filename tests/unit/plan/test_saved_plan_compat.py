@@ -42,7 +42,7 @@ def test_a_plan_file_from_before_reads_into_typed_parameters() -> None:
     saved = read_plan(OLD)
     kinds = {c.kind for c in saved.plan.changes}
     # the file covers every kind of format 1.0 (1.1 added the Key Vault kinds, 1.2 the
-    # Notary Project signature, 1.3 the verification of a migration's signatures)
+    # Notary Project signature, 1.4 the verification of a migration's signatures)
     later = {
         Kind.KEY_VAULT,
         Kind.SIGNING_CERTIFICATE,
