@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from acr_reconcile.apply.migration import CarriedVerifier, MigrationLedger
 from acr_reconcile.apply.retry import OuterRetry
 from acr_reconcile.azure.clients import AzureSession
-from acr_reconcile.plan.model import Change
+from acr_reconcile.plan.model import Change, NotationSignatureParams
+
+if TYPE_CHECKING:
+    from acr_reconcile.notation.signer import Signer
+    from acr_reconcile.registry.client import RegistryClient
 
 
 def _to_stderr(text: str) -> None:
@@ -21,6 +26,15 @@ def _to_stderr(text: str) -> None:
 SignaturePublisher = Callable[[Sequence[Change]], str]
 # the digest a tag points at in a registry (login server, repository, tag), None if absent
 TagDigest = Callable[[str, str, str], str | None]
+
+
+@dataclass(frozen=True)
+class NotationSeams:
+    """What signing with Notation needs from the composition root: the signer of a
+    change's key (made once per key and run) and the registry client of a login server."""
+
+    signer: Callable[[NotationSignatureParams, ApplyContext], Signer]
+    registry: Callable[[str], RegistryClient]
 
 
 @dataclass(frozen=True)
@@ -43,3 +57,4 @@ class ApplyContext:
     # needs (apply/migration.py), and the verifier of the carried signatures
     migration: MigrationLedger = field(default_factory=MigrationLedger)
     verify_carried: CarriedVerifier | None = None
+    notation: NotationSeams | None = None

@@ -21,7 +21,8 @@ POLL_SECONDS = 5.0
 
 
 def _forbidden(error: BaseException) -> bool:
-    return getattr(error, "status_code", None) == 403
+    """A 403, from the SDK (``status_code``) or already translated (``status``)."""
+    return 403 in (getattr(error, "status_code", None), getattr(error, "status", None))
 
 
 def until_authorized(
@@ -40,7 +41,7 @@ def until_authorized(
     while True:
         try:
             return operation()
-        except HttpResponseError as error:
+        except (HttpResponseError, AzureError) as error:
             waited = clock() - started
             if not (granted and _forbidden(error)):
                 raise

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from acr_reconcile.commands import plan as plan_command
 
 if TYPE_CHECKING:
+    from acr_reconcile.apply.context import ApplyContext
     from acr_reconcile.apply.executor import ApplyResult, Progress
     from acr_reconcile.apply.migration import MigrationLedger
     from acr_reconcile.commands.connection import Connection
@@ -81,23 +82,20 @@ def _confirm(auto_approve: bool, stream: TextIO) -> bool:
     return sys.stdin.readline().strip() == "yes"
 
 
-def _execute(
+def _context(
     plan: Plan, connection: Connection, args: argparse.Namespace, ledger: MigrationLedger
-) -> ApplyResult:
-    from dataclasses import replace
-
-    from acr_reconcile.apply.applied import record_applied
-    from acr_reconcile.apply.context import ApplyContext
-    from acr_reconcile.apply.executor import Stop, execute
-    from acr_reconcile.apply.handlers import group_key, runner
-    from acr_reconcile.apply.interrupts import gentle_interrupts
+) -> ApplyContext:
+    """The handlers' context: clients, the DCT publisher, the migration's ledger and
+    verifier, and the Notation signer seams."""
+    from acr_reconcile.apply.context import ApplyContext, NotationSeams
     from acr_reconcile.apply.migration import carried_verifier
+    from acr_reconcile.apply.notation_keys import SignerSource
     from acr_reconcile.apply.signing import data_plane_seams
     from acr_reconcile.azure.credentials import caller_object_id
 
     data_plane = connection.data_plane()
     seams = data_plane_seams(connection.session, data_plane)
-    ctx = ApplyContext(
+    return ApplyContext(
         session=connection.session,
         caller_object_id=caller_object_id(connection.credential, connection.cloud),
         allow_destroy_trust=args.allow_destroy_trust,
@@ -105,7 +103,34 @@ def _execute(
         tag_digest=seams.tag_digest,
         migration=ledger,
         verify_carried=carried_verifier(connection.session, data_plane, ledger),
+        notation=NotationSeams(
+            signer=SignerSource(connection.session, plan),
+            registry=data_plane.registry,
+        ),
     )
+
+
+def _require_signing_ready(plan: Plan, ctx: ApplyContext, args: argparse.Namespace) -> None:
+    """Every Notation key of the plan reads and signs before the first write (one probe
+    signature each; the signers are kept for the run)."""
+    from acr_reconcile.apply.notation_keys import SignerSource, require_signing_ready
+
+    if ctx.notation is None or not isinstance(ctx.notation.signer, SignerSource):
+        return
+    side = _side(args)
+    require_signing_ready(
+        plan, ctx.notation.signer, ctx, say=lambda m: print(m, file=side, flush=True)
+    )
+
+
+def _execute(plan: Plan, ctx: ApplyContext, args: argparse.Namespace) -> ApplyResult:
+    from dataclasses import replace
+
+    from acr_reconcile.apply.applied import record_applied
+    from acr_reconcile.apply.executor import Stop, execute
+    from acr_reconcile.apply.handlers import group_key, runner
+    from acr_reconcile.apply.interrupts import gentle_interrupts
+
     stop = Stop()
     side = _side(args)
 
@@ -327,8 +352,10 @@ def _run(args: argparse.Namespace) -> int:
         from acr_reconcile.apply.migration import MigrationLedger
 
         ledger = MigrationLedger()
+        ctx = _context(plan, connection, args, ledger)
+        _require_signing_ready(plan, ctx, args)  # before the first write, as require_ready
         _write_evidence(plan, live, args, ledger)
-        result = _execute(plan, connection, args, ledger)
+        result = _execute(plan, ctx, args)
         _summary(plan, result, args)
         if result.interrupted:
             return _interrupted(result, args)

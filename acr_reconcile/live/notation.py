@@ -73,6 +73,7 @@ def _one(
         reason=None if result.verdict is Verdict.SIGNED else result.reason,
         expired=result.expired,
         in_tag_schema=in_tag_schema,
+        thumbprints=layer.thumbprints,
     )
 
 

@@ -111,6 +111,9 @@ class LiveNotationSignature:
     reason: str | None = None  # why untrusted or invalid
     expired: bool = False  # untrusted because a certificate or the signature expired
     in_tag_schema: bool = False  # listed in the sha256-<hex> tag-schema index
+    # SHA-256 fingerprints of the envelope's chain, leaf first, as its manifest announces
+    # them (lower case); apply compares the leaf's with its own certificate's
+    thumbprints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -314,20 +314,3 @@ def plan_notation_signatures(ctx: DocumentContext, tags: NotationTags) -> None:
         digest = live.digest if live else image.digest
         also = planned.get((image.repository, digest), []) if digest else []
         _create(ctx, index, image, tag, live, imported, also, why)
-
-
-def check_notation_apply(ctx: DocumentContext) -> None:
-    """Apply does not make or remove Notary Project signatures yet: say so in the plan
-    (a plan is complete without it) and let apply refuse before its first write rather
-    than fail halfway through."""
-    pending = [c for c in ctx.changes if c.kind is Kind.NOTATION_SIGNATURE and c.is_change]
-    if not pending:
-        return
-    ctx.apply_needs(
-        ctx.registry_id,
-        f"{len(pending)} Notary Project signature change(s) are planned and this version of "
-        "acr-reconcile does not make or remove them in apply; sign with notation "
-        "('acr-reconcile trust-policy' writes its trust policy) and plan again",
-        "notation",
-        "notation-apply-unsupported",
-    )

@@ -23,7 +23,6 @@ from acr_reconcile.plan.images import check_signing, plan_images
 from acr_reconcile.plan.keyvault import plan_key_vault
 from acr_reconcile.plan.migration import plan_migration
 from acr_reconcile.plan.model import Change, Kind, Plan, Reason, TargetSummary
-from acr_reconcile.plan.notation_signatures import check_notation_apply
 from acr_reconcile.spec.document import SpecDocument
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(Kind)}
@@ -42,7 +41,6 @@ def _plan_document(doc: SpecDocument, live: LiveState, rules: PlatformRules) -> 
         plan_images(ctx)
         check_signing(ctx)
         plan_migration(ctx)  # a migration from DCT, or its continuation once trust is off
-        check_notation_apply(ctx)
     return ctx
 
 

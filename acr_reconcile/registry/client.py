@@ -10,13 +10,16 @@ asked again by the session's retry policy (``acr_reconcile.registry.sessions``);
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
 
+from acr_reconcile.bounded import BodyTooLarge, BodyTooSlow, read_body
 from acr_reconcile.errors import RegistryError
 from acr_reconcile.redact import echo
 from acr_reconcile.registry.sessions import data_plane_session
@@ -32,6 +35,20 @@ MANIFEST_MEDIA_TYPES = (
 _ACCEPT = ", ".join(MANIFEST_MEDIA_TYPES)
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 TIMEOUT = 60
+# Bounds of a whole body read: a manifest (ACR's own limit is 4 MiB), a blob fetched
+# whole (signature envelopes: notation-go's 32 MiB), and the time either may take.
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_BLOB_BYTES = 32 * 1024 * 1024
+BODY_DEADLINE = 120.0
+
+
+@dataclass(frozen=True)
+class PushedManifest:
+    """What a manifest PUT answered: the digest, and ``OCI-Subject`` when the registry
+    processed the manifest's ``subject`` (it has the referrers API)."""
+
+    digest: str
+    oci_subject: str | None
 
 
 @dataclass(frozen=True)
@@ -114,10 +131,14 @@ class RegistryClient:
         if response.status_code in ok:
             return
         try:
-            errors = response.json().get("errors") or []
+            # bounded: a streamed error answer is read here, at most 64 KiB of it
+            body = read_body(response, limit=65536, deadline=time.monotonic() + 10, truncate=True)
+            errors = json.loads(body).get("errors") or []
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, BodyTooSlow, requests.RequestException):
             detail = response.reason or ""
+        finally:
+            response.close()
         detail = echo(detail)  # the server's words: may echo what we sent
         status = response.status_code
         raise RegistryError(f"{self.login_server}: {what}: HTTP {status} {detail}", status=status)
@@ -140,11 +161,40 @@ class RegistryClient:
             size = str(len(response.content))
         return ManifestRef(digest, int(size), media_type)
 
-    def manifest_body(self, repository: str, reference: str) -> tuple[bytes, str]:
+    def _bounded(self, response: requests.Response, what: str, limit: int) -> bytes:
+        """The streamed body, at most ``limit`` bytes and within ``BODY_DEADLINE``."""
+        try:
+            return read_body(response, limit=limit, deadline=time.monotonic() + BODY_DEADLINE)
+        except BodyTooLarge:
+            raise RegistryError(
+                f"{self.login_server}: {what}: the answer is longer than {limit} bytes"
+            ) from None
+        except BodyTooSlow as error:
+            raise RegistryError(
+                f"{self.login_server}: {what}: the answer is {error}", transient=True
+            ) from None
+        except requests.RequestException as error:
+            raise RegistryError(
+                f"{self.login_server}: {what}: the answer broke off ({type(error).__name__})",
+                transient=True,
+            ) from None
+        finally:
+            response.close()
+
+    def manifest_body(
+        self, repository: str, reference: str, *, limit: int = MAX_MANIFEST_BYTES
+    ) -> tuple[bytes, str]:
+        """A manifest's bytes as served (never re-encoded) and its media type; read
+        streamed and refused past ``limit`` bytes."""
         path = f"/v2/{repository}/manifests/{reference}"
-        response = self.request("GET", path, repository=repository, headers={"Accept": _ACCEPT})
-        self._check(response, f"manifest {repository}:{reference}", (200,))
-        return response.content, response.headers.get("Content-Type", "").split(";")[0]
+        what = f"manifest {repository}:{reference}"
+        response = self.request(
+            "GET", path, repository=repository, headers={"Accept": _ACCEPT}, stream=True
+        )
+        if response.status_code != 200:
+            self._check(response, what, (200,))
+        media_type = response.headers.get("Content-Type", "").split(";")[0]
+        return self._bounded(response, what, limit), media_type
 
     def tags(self, repository: str) -> list[str]:
         """All tags, following ``Link`` pagination; an unknown repository has none."""
@@ -171,10 +221,15 @@ class RegistryClient:
             path = response.links.get("next", {}).get("url")
         return found
 
-    def blob(self, repository: str, digest: str) -> bytes:
-        response = self.request("GET", f"/v2/{repository}/blobs/{digest}", repository=repository)
-        self._check(response, f"blob {repository}@{digest}", (200,))
-        return response.content
+    def blob(self, repository: str, digest: str, *, limit: int = MAX_BLOB_BYTES) -> bytes:
+        """A blob's bytes, read streamed and refused past ``limit`` bytes."""
+        what = f"blob {repository}@{digest}"
+        response = self.request(
+            "GET", f"/v2/{repository}/blobs/{digest}", repository=repository, stream=True
+        )
+        if response.status_code != 200:
+            self._check(response, what, (200,))
+        return self._bounded(response, what, limit)
 
     def push_blob(self, repository: str, data: bytes) -> str:
         """Upload ``data`` (monolithic) unless the registry already has it; its digest."""
@@ -205,15 +260,37 @@ class RegistryClient:
         return digest
 
     def push_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
+        return self.put_manifest(repository, reference, body, media_type).digest
+
+    def put_manifest(
+        self,
+        repository: str,
+        reference: str,
+        body: bytes,
+        media_type: str,
+    ) -> PushedManifest:
+        """PUT ``body`` exactly as given (its digest is over these bytes)."""
+        headers = {"Content-Type": media_type}
         response = self.request(
             "PUT",
             f"/v2/{repository}/manifests/{reference}",
             repository=repository,
             write=True,
             data=body,
-            headers={"Content-Type": media_type},
+            headers=headers,
         )
         self._check(response, f"manifest {repository}:{reference}", (201,))
-        return response.headers.get("Docker-Content-Digest") or (
+        digest = response.headers.get("Docker-Content-Digest") or (
             "sha256:" + hashlib.sha256(body).hexdigest()
         )
+        return PushedManifest(digest, response.headers.get("OCI-Subject"))
+
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        """DELETE a manifest by digest; False when it was already gone (404)."""
+        response = self.request(
+            "DELETE", f"/v2/{repository}/manifests/{digest}", repository=repository, write=True
+        )
+        if response.status_code == 404:
+            return False
+        self._check(response, f"deleting manifest {repository}@{digest}", (202,))
+        return True

@@ -1,8 +1,8 @@
 """A DCT registry on the sandbox (legacy DCT rules) moving to Notation: tags signed by the
 tool and by the official notary CLI (in targets and in a targets/releases delegation), and a
 tag moved after signing. The inventory carries exactly the valid ones; export --to notation
-lists them; plan on it signs every DCT digest before disabling trust; apply refuses
-while the document's Notation signatures cannot be read, and trust stays enabled."""
+lists them; plan on it signs every DCT digest before disabling trust; apply makes those
+Notation signatures, then disables trust, and the registry plans clean."""
 
 from __future__ import annotations
 
@@ -177,16 +177,6 @@ def test_dct_inventory_export_plan_and_evidence(
         "trust-policy"
     )
 
-    # apply cannot make the carried signatures yet (today the plan's notation-not-read
-    # error stops it; once signatures are read, the signature handler refuses and the
-    # disable, which depends on them, is skipped): content trust stays enabled either way
-    monkeypatch.chdir(tmp_path)
-    applied = cli("apply", out, "--auto-approve", "--allow-destroy-trust")
-    assert applied.code == 1 and "Traceback" not in applied.err
-    with sdk(sandbox) as clients:
-        policies = clients.registries.registries.get(RG, REGISTRY).policies
-    assert policies.trust_policy.status == "enabled"
-
     # the inventory the evidence is written from, read as plan and apply read it
     evidence = tmp_path / "evidence.json"
     write_inventory(evidence, dct_inventory(_read_dct(sandbox, walkthrough, server)))
@@ -206,6 +196,16 @@ def test_dct_inventory_export_plan_and_evidence(
     text = evidence.read_text()
     for secret in (sandbox.signer()[1], walkthrough.env["DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE"]):
         assert secret not in text
+
+    # apply makes the carried Notation signatures (Key Vault signing), then disables
+    # content trust, which depends on them; the migrated registry then plans clean
+    monkeypatch.chdir(tmp_path)
+    applied = cli("apply", out, "--auto-approve", "--allow-destroy-trust")
+    assert applied.code == 0 and "Traceback" not in applied.err, applied.text
+    with sdk(sandbox) as clients:
+        policies = clients.registries.registries.get(RG, REGISTRY).policies
+    assert policies.trust_policy.status == "disabled"
+    assert cli("plan", out, "--detailed-exitcode").code == 0
 
 
 def _read_dct(sandbox: SandboxHandle, walkthrough: Walkthrough, server: str) -> DctReading:

@@ -36,8 +36,13 @@ HANDLERS: dict[Kind, Handler] = {
 
 
 def group_key(change: Change) -> str | None:
-    """Signature changes of one repository run as one unit; everything else alone."""
-    return tag_signature.group_key(change) if change.kind is Kind.TAG_SIGNATURE else None
+    """DCT signature changes of one repository run as one unit, Notation signature
+    changes of one registry too; everything else alone."""
+    if change.kind is Kind.TAG_SIGNATURE:
+        return tag_signature.group_key(change)
+    if change.kind is Kind.NOTATION_SIGNATURE:
+        return notation_signature.group_key(change)
+    return None
 
 
 def runner(ctx: ApplyContext) -> Callable[[Sequence[Change]], str]:

@@ -12,13 +12,15 @@ from typing import Any
 import cbor2
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc import jwk, jws
 from joserfc.registry import HeaderParameter
 
 from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
 from acr_reconcile.notation.payload import Descriptor
+from tests.support.independent_notation import b64url as _b64url
+from tests.support.independent_notation import independent_verify as _independent_verify
 from tests.support.notation_certs import NOW, ca_chain, self_signed
 
 TARGET = Descriptor(
@@ -39,26 +41,6 @@ ALGORITHMS = {
 COSE_IDS = {"PS256": -37, "PS384": -38, "PS512": -39, "ES256": -7, "ES384": -35, "ES512": -36}
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json"
-
-
-def _b64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _independent_verify(key: Any, alg: str, data: bytes, signature: bytes) -> None:
-    """The spec's signature rules restated: PSS with MGF1 of the same hash and salt = hash
-    length; ECDSA as raw fixed-width r||s."""
-    digest = HASHES[alg[2:]]
-    if alg.startswith("PS"):
-        assert isinstance(key, rsa.RSAPublicKey)
-        salt = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
-        key.verify(signature, data, salt, digest)
-        return
-    assert isinstance(key, ec.EllipticCurvePublicKey)
-    width = (key.curve.key_size + 7) // 8
-    assert len(signature) == 2 * width
-    r, s = int.from_bytes(signature[:width], "big"), int.from_bytes(signature[width:], "big")
-    key.verify(utils.encode_dss_signature(r, s), data, ec.ECDSA(digest))
 
 
 def _request(identity: Any, **options: Any) -> SignRequest:

@@ -1,0 +1,276 @@
+"""The walkthrough with Notary Project signatures instead of Docker Content Trust, on a
+registry made under today's rules: apply creates the resource group, the registry, the
+signing vault and certificate, the roles, imports both images and signs
+hello-world:signed with the vault's key (the digest goes to Key Vault); the unsigned
+image stays unsigned; then the plan has no changes. With the referrers API and without
+it (a customer-managed-key registry: the sha256-<hex> tag schema).
+
+Our envelope, fetched back from the registry, passes the independent check (cbor2 /
+joserfc, tests/support/independent_notation.py) and our verifier under the document's
+trust policy. Then: a tag pushed over without a signature is drift and re-signed;
+``sign: false`` deletes the trusted signature (and its tag-schema entry).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.mgmt.containerregistry.models import (
+    EncryptionProperty,
+    KeyVaultProperties,
+    Registry,
+    Sku,
+)
+
+from acr_reconcile.notation.manifest import (
+    SIGNATURE_ARTIFACT_TYPE,
+    check_blob,
+    read_signature_manifest,
+    referrer_tag,
+)
+from acr_reconcile.notation.payload import Descriptor
+from acr_reconcile.registry.acr_auth import AcrTokenSource
+from acr_reconcile.registry.client import RegistryClient
+from acr_reconcile.registry.referrers import referrers, tag_schema_index
+from acr_sandbox.testing import SandboxHandle
+from tests.e2e.plan_apply_support import Cli, cli_runner
+from tests.support.images import push_test_image
+from tests.support.independent_notation import check_cose, check_jws
+
+pytestmark = pytest.mark.e2e
+GROUP = "rg-notation-apply"
+SUBJECT = "CN=release, O=Contoso, L=Seattle, ST=WA, C=US"
+
+
+@dataclass(frozen=True)
+class Setting:
+    signer_app: str
+
+
+@pytest.fixture(scope="module")
+def today(sandbox: SandboxHandle) -> Iterator[Setting]:
+    """Today's content trust rules, Key Vault holding new grants back a little (as Azure
+    does for minutes), then the session's settings back."""
+    sandbox.reset_state()
+    sandbox.settings(dct="current", keyvault_rbac_delay=2, replication_lag=0.0)
+    app, _, _ = sandbox.add_principal("release-pipeline")
+    yield Setting(app)
+    sandbox.settings(dct="legacy", keyvault_rbac_delay=0)
+
+
+@pytest.fixture
+def cli(
+    sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Cli:
+    return cli_runner(sandbox.env(), monkeypatch, capsys)
+
+
+def walkthrough_spec(
+    sandbox: SandboxHandle, registry: str, vault: str, signer_app: str, sign: bool = True
+) -> str:
+    return f"""\
+apiVersion: acr-reconcile/v1
+kind: RegistryTrust
+subscriptionId: {sandbox.subscription_id}
+resourceGroup: {{name: {GROUP}, location: westeurope}}
+registry: {{name: {registry}, sku: Premium, contentTrust: disabled}}
+notation:
+  signingKey:
+    keyVault: {{name: {vault}, certificate: release, subject: "{SUBJECT}"}}
+signers:
+  - name: release-pipeline
+    principal: {{appId: {signer_app}}}
+    roles: [AcrPush, Key Vault Crypto User, Key Vault Certificate User]
+images:
+  - repository: hello-world
+    tags: [signed]
+    sign: {str(sign).lower()}
+    source: docker.io/library/hello-world:latest
+  - repository: hello-world
+    tags: [unsigned]
+    sign: false
+    source: docker.io/library/hello-world:unsigned
+"""
+
+
+def cmk_registry(sandbox: SandboxHandle, name: str) -> None:
+    """A registry encrypted with a customer-managed key: no referrers API on ACR."""
+    clients = sandbox.clients()
+    clients.resources.resource_groups.create_or_update(GROUP, {"location": "westeurope"})
+    body = Registry(location="westeurope", sku=Sku(name="Premium"))
+    body.encryption = EncryptionProperty(
+        status="enabled",
+        key_vault_properties=KeyVaultProperties(
+            key_identifier="https://vault.example/keys/acr/0123", identity="00000000"
+        ),
+    )
+    clients.registries.registries.begin_create(GROUP, name, body).result()
+
+
+@dataclass
+class Registry_:
+    client: RegistryClient
+    tokens: AcrTokenSource
+    credential: Any
+
+    def close(self) -> None:
+        self.client.close()
+        self.tokens.close()
+        self.credential.close()
+
+
+def registry_client(sandbox: SandboxHandle, name: str) -> Registry_:
+    registry = sandbox.clients().registries.registries.get(GROUP, name)
+    credential = sandbox.credential()
+    tokens = AcrTokenSource(credential, verify=sandbox.ca_bundle)
+    client = RegistryClient(str(registry.login_server), tokens, sandbox.ca_bundle)
+    return Registry_(client, tokens, credential)
+
+
+def signatures(client: RegistryClient, repository: str, tag: str) -> list[dict[str, Any]]:
+    """Every signature of the tag's manifest as the registry lists it, each envelope
+    fetched back and checked independently (its payload must name the manifest)."""
+    ref = client.manifest(repository, tag)
+    assert ref is not None
+    subject = Descriptor(ref.media_type, ref.digest, ref.size)
+    found = referrers(client, repository, ref.digest, SIGNATURE_ARTIFACT_TYPE)
+    out = []
+    for entry in found.referrers:
+        body, _ = client.manifest_body(repository, entry.digest)
+        layer = read_signature_manifest(body, subject)
+        blob = client.blob(repository, layer.digest)
+        check_blob(blob, layer)
+        check = check_cose if layer.media_type == "application/cose" else check_jws
+        target, chain = check(blob)
+        assert (target["mediaType"], target["digest"], target["size"]) == (
+            ref.media_type,
+            ref.digest,
+            ref.size,
+        )
+        out.append(
+            {
+                "digest": entry.digest,
+                "media_type": layer.media_type,
+                "subject": chain[0].subject.rfc4514_string(),
+                "api": found.referrers_api,
+            }
+        )
+    return out
+
+
+@pytest.mark.parametrize("cmk", [False, True], ids=["referrers-api", "tag-schema"])
+def test_walkthrough_with_notation_signs_with_key_vault_then_plans_clean(
+    today: Setting, cli: Cli, sandbox: SandboxHandle, tmp_path: Path, cmk: bool
+) -> None:
+    name = "regnotationapplycmk" if cmk else "regnotationapply"
+    vault = "kv-apply-cmk" if cmk else "kv-apply-api"
+    if cmk:
+        cmk_registry(sandbox, name)
+    spec = tmp_path / "walkthrough.yaml"
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app))
+
+    planned = cli("plan", spec, "--detailed-exitcode")
+    assert planned.code == 2, planned.text
+    assert "+ notation signature hello-world:signed" in planned.out
+    assert "notation-apply-unsupported" not in planned.text
+
+    applied = cli("apply", spec, "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "waiting for the new Key Vault role assignment" in applied.text
+
+    registry = registry_client(sandbox, name)
+    try:
+        signed = signatures(registry.client, "hello-world", "signed")
+        assert len(signed) == 1, signed
+        assert signed[0]["media_type"] == "application/cose"
+        assert signed[0]["subject"] == "CN=release,O=Contoso,L=Seattle,ST=WA,C=US"
+        assert signed[0]["api"] is (not cmk)
+        assert signatures(registry.client, "hello-world", "unsigned") == []
+        ref = registry.client.manifest("hello-world", "signed")
+        assert ref is not None
+        tags = registry.client.tags("hello-world")
+        assert (referrer_tag(ref.digest) in tags) is cmk
+    finally:
+        registry.close()
+
+    clean = cli("plan", spec, "--detailed-exitcode", "--output", "json")
+    assert clean.code == 0, clean.text
+    states = {
+        c["params"]["tag"]: c["before"]
+        for c in json.loads(clean.out)["changes"]
+        if c["kind"] == "notation-signature"
+    }
+    assert states["signed"]["signed"] is True and states["unsigned"]["signed"] is False
+
+    again = cli("apply", spec, "--auto-approve")
+    assert again.code == 0, again.text
+    registry = registry_client(sandbox, name)
+    try:
+        assert len(signatures(registry.client, "hello-world", "signed")) == 1
+    finally:
+        registry.close()
+
+
+@pytest.mark.parametrize("cmk", [False, True], ids=["referrers-api", "tag-schema"])
+def test_a_tag_pushed_over_without_signing_is_drift_and_resigned(
+    today: Setting, cli: Cli, sandbox: SandboxHandle, tmp_path: Path, cmk: bool
+) -> None:
+    name = "regnotationapplycmk" if cmk else "regnotationapply"
+    vault = "kv-apply-cmk" if cmk else "kv-apply-api"
+    spec = tmp_path / "walkthrough.yaml"
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app))
+    assert cli("apply", spec, "--auto-approve").code == 0
+
+    registry = registry_client(sandbox, name)
+    try:
+        push_test_image(registry.client, "hello-world", "signed", f"ci-build-{cmk}")
+        assert signatures(registry.client, "hello-world", "signed") == []
+    finally:
+        registry.close()
+    drift = cli("plan", spec, "--detailed-exitcode")
+    assert drift.code == 2, drift.text
+    assert "+ notation signature hello-world:signed" in drift.out
+
+    applied = cli("apply", spec, "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "waiting for the new Key Vault role assignment" not in applied.text
+    registry = registry_client(sandbox, name)
+    try:
+        assert len(signatures(registry.client, "hello-world", "signed")) == 1
+    finally:
+        registry.close()
+    assert cli("plan", spec, "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("cmk", [False, True], ids=["referrers-api", "tag-schema"])
+def test_sign_false_with_a_trusted_signature_deletes_it(
+    today: Setting, cli: Cli, sandbox: SandboxHandle, tmp_path: Path, cmk: bool
+) -> None:
+    name = "regnotationapplycmk" if cmk else "regnotationapply"
+    vault = "kv-apply-cmk" if cmk else "kv-apply-api"
+    spec = tmp_path / "walkthrough.yaml"
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app))
+    assert cli("apply", spec, "--auto-approve").code == 0
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app, sign=False))
+
+    planned = cli("plan", spec, "--detailed-exitcode")
+    assert planned.code == 2, planned.text
+    assert "remove trusted notation signature" in planned.out
+
+    applied = cli("apply", spec, "--auto-approve")
+    assert applied.code == 0, applied.text
+    registry = registry_client(sandbox, name)
+    try:
+        assert signatures(registry.client, "hello-world", "signed") == []
+        ref = registry.client.manifest("hello-world", "signed")
+        assert ref is not None
+        entries, _ = tag_schema_index(registry.client, "hello-world", ref.digest)
+        assert entries == []  # no entry names the deleted manifest
+    finally:
+        registry.close()
+    assert cli("plan", spec, "--detailed-exitcode").code == 0
