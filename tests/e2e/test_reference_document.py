@@ -68,7 +68,7 @@ def test_the_complete_document_validates_and_plans_cleanly(cli: Cli, tmp_path: P
     findings = [
         (d["severity"], d["details"].get("rule"), d["message"]) for d in document["diagnostics"]
     ]
-    # the one warning allowed: apply cannot sign yet in this version (it goes with signing)
+    # no finding: apply signs with Notation on a registry of today's rules
     assert findings == [], findings
     made = [(c["kind"], c["summary"]) for c in document["changes"] if c["action"] == "create"]
     assert [c for c in document["changes"] if c["action"] not in ("create", "no-op")] == []
