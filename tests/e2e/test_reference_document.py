@@ -9,29 +9,16 @@ for it (its seeded subscription and signer are the document's), never the text e
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from acr_sandbox.testing import SandboxHandle
-from tests.e2e.plan_apply_support import ROOT, Cli, cli_runner
+from tests.e2e.plan_apply_support import Cli, cli_runner
+from tests.support.reference import complete_document
 
 pytestmark = pytest.mark.e2e
-REFERENCE = ROOT / "specs" / "reference.md"
-
-
-def complete_document() -> str:
-    """The YAML block right after the heading "## A complete document"."""
-    text = REFERENCE.read_text(encoding="utf-8")
-    found = re.search(
-        r"^## A complete document\n(?:(?!^## ).)*?^```yaml\n(.*?)^```$",
-        text,
-        re.MULTILINE | re.DOTALL,
-    )
-    assert found, "specs/reference.md has no YAML block under '## A complete document'"
-    return found[1]
 
 
 @pytest.fixture

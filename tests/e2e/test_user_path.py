@@ -201,7 +201,9 @@ def test_the_documented_out_of_band_sdk_program_works_with_the_exports_alone(
     assert converged("apply", walkthrough.spec, "--auto-approve").code == 0
 
 
-@pytest.mark.parametrize("example", ["sandbox-fleet.yaml", "hello-world.yaml"])
+@pytest.mark.parametrize(
+    "example", ["sandbox-fleet.yaml", "hello-world.yaml", "notation-sandbox.yaml"]
+)
 def test_the_examples_plan_on_the_sandbox(example: str, cli: Cli) -> None:
     """What a new user tries first plans, without errors (fleet.yaml says it is
     illustrative: its principal and custom role are placeholders)."""
