@@ -18,3 +18,13 @@ def test_the_complete_document_signs_with_notation_on_a_registry_of_today() -> N
     (document,) = load_text(complete_document(), "reference.md")
     assert document.spec.registry.content_trust.value == "disabled"
     assert document.spec.notation is not None and document.spec.notation.signing_key is not None
+
+
+def test_the_readme_document_is_valid_and_signs_with_notation() -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = re.search(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    assert first, "README.md shows no spec"
+    (document,) = load_text(first[1], "README.md")  # a SpecError fails the test, naming why
+    assert document.spec.notation is not None and document.spec.notation.signing_key is not None
