@@ -73,3 +73,17 @@ def test_the_complete_document_validates_and_plans_cleanly(cli: Cli, tmp_path: P
         "notation signature hello-world:signed"
     )
     assert "cose, CN=release, O=Contoso" in signatures[0]
+
+
+def test_the_complete_document_applies_and_then_plans_no_changes(cli: Cli, tmp_path: Path) -> None:
+    """The README's quick start on the reference's document: apply makes it all, signing
+    hello-world:signed in the sandbox's Key Vault, and a second plan finds nothing to do
+    (the signature verifies under the document's trust policy, busybox stays unsigned)."""
+    spec = tmp_path / "complete.yaml"
+    spec.write_text(complete_document(), encoding="utf-8")
+    applied = cli("apply", spec, "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "Apply complete!" in applied.out
+    again = cli("plan", spec, "--detailed-exitcode")
+    assert again.code == 0, again.text
+    assert "No changes." in again.out
