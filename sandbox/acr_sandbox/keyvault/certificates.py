@@ -142,7 +142,7 @@ async def create(request: web.Request) -> web.Response:
         raise bad_parameter(f"The issuer '{issuer}' is not known to this vault.")
     attributes = bodies.attributes(body.get("attributes"))
     tags = bodies.tags(body.get("tags"))
-    key = _key_for(call, name, existing, policy)
+    key = await _key_for(call, name, existing, policy)
     try:
         csr = certbuild.csr(key, policy)
         cert = certbuild.self_signed(key, policy, now()) if issuer == "Self" else None
@@ -172,7 +172,7 @@ async def create(request: web.Request) -> web.Response:
     )
 
 
-def _key_for(
+async def _key_for(
     call: Call, name: str, existing: dict[str, Any] | None, policy: dict[str, Any]
 ) -> crypto.PrivateKey:
     """A new key, or with ``reuse_key`` the current version's key."""
@@ -182,7 +182,7 @@ def _key_for(
             return call.content.private_key(name, found[0], found[1])
     props = policy["key_props"]
     try:
-        return crypto.generate(props["kty"], props.get("key_size"), props.get("crv"))
+        return await call.workers.generate(props["kty"], props.get("key_size"), props.get("crv"))
     except crypto.CryptoError as error:
         raise bad_parameter(str(error)) from None
 

@@ -89,7 +89,7 @@ async def create(request: web.Request) -> web.Response:
     if curve is not None and not isinstance(curve, str):
         raise bad_parameter("'crv' must be a curve name.")
     try:
-        key = crypto.generate(kty, size, curve)
+        key = await call.workers.generate(kty, size, curve)
     except crypto.CryptoError as error:
         raise bad_parameter(str(error)) from None
     version, record = store_key(
@@ -186,7 +186,7 @@ async def sign(request: web.Request) -> web.Response:
     _usable(record, "sign")
     alg, digest = _alg_and(await bodies.read_body(request), "value")
     try:
-        signature = crypto.sign(key, alg, digest)
+        signature = await call.workers.sign(key, alg, digest)
     except crypto.CryptoError as error:
         raise bad_parameter(str(error)) from None
     kid = call.object_id("keys", name, version)

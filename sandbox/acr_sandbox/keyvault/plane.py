@@ -29,6 +29,7 @@ from acr_sandbox.keyvault import names, roles
 from acr_sandbox.keyvault.content import ContentStore, VaultContent
 from acr_sandbox.keyvault.errors import KeyVaultError, kv_json
 from acr_sandbox.keyvault.limits import VaultLimits
+from acr_sandbox.keyvault.workers import KeyWorkers
 
 log = logging.getLogger(__name__)
 PLANE_KEY = "acr_sandbox.keyvault.plane"
@@ -65,6 +66,10 @@ class Call:
 
     def spend(self, bucket: str, weight: float = 1.0) -> None:
         self.plane.spend(self, bucket, weight)
+
+    @property
+    def workers(self) -> KeyWorkers:
+        return self.plane.workers
 
     def attributes(self, record: dict[str, Any]) -> dict[str, Any]:
         """An object's attributes as Key Vault answers them: the stored ones plus the
@@ -103,6 +108,7 @@ class KeyVaultPlane:
         self.sandbox = sandbox
         self.contents = ContentStore(sandbox.state_dir)
         self.limits = VaultLimits(lambda: sandbox.settings["keyVaultThrottle"])
+        self.workers = KeyWorkers()
         self._runner: web.AppRunner | None = None
         self._verified: dict[str, dict[str, Any]] = {}
         self._grants: set[tuple[str, str, str]] = set()
@@ -135,6 +141,7 @@ class KeyVaultPlane:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.workers.shutdown()
 
     def status(self) -> dict[str, Any]:
         data = self.sandbox.store.data
