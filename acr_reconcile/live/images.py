@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acr_reconcile.errors import SigningKeyError, TrustDataInvalid
+from acr_reconcile.live.fanout import read_all
 from acr_reconcile.live.state import (
     LiveRegistry,
     LiveRepositoryTrust,
@@ -143,8 +145,8 @@ class DataPlane:
             wanted = dict.fromkeys(t for i in images if i.repository == repository for t in i.tags)
             trust = self._repository_trust(registry, repository)
             repositories[repository] = trust[0]
-            for tag in wanted:
-                manifest = self.registry(server).manifest(repository, tag)
+            manifests = read_all(partial(self.registry(server).manifest, repository), wanted)
+            for tag, manifest in zip(wanted, manifests, strict=True):
                 tags[(repository, tag)] = tag_state(repository, tag, manifest, trust)
         return tags, repositories
 

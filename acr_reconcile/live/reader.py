@@ -19,6 +19,7 @@ from acr_reconcile.azure.credentials import caller_object_id, caller_principal_t
 from acr_reconcile.azure.graph import GraphClient
 from acr_reconcile.live import arm, keyvault
 from acr_reconcile.live.dct import DctReading, dct_inventory
+from acr_reconcile.live.fanout import read_all
 from acr_reconcile.live.graph import name_unknown, principal_refs, resolve
 from acr_reconcile.live.notation import read_signatures
 from acr_reconcile.live.notation_policy import document_verification_policy
@@ -353,24 +354,33 @@ def _document_signatures(
     client = clients(data.registry.login_server)
     now = datetime.now(UTC)
     tags = dict(data.tags)
+    subjects = {
+        key: Descriptor(tag.media_type, tag.digest, tag.size)
+        for key, tag in data.tags.items()
+        if tag.digest is not None and tag.size is not None and tag.media_type is not None
+    }
+    found = read_all(
+        lambda key: read_signatures(client, data.tags[key].repository, subjects[key], policy, now),
+        subjects,
+        "signatures",
+    )
     api: bool | None = None
     read: dict[tuple[str, str], tuple[LiveNotationSignature, ...]] = {}
-    for key, tag in data.tags.items():
-        if tag.digest is None or tag.size is None or tag.media_type is None:
-            continue
-        subject = Descriptor(tag.media_type, tag.digest, tag.size)
-        signatures, api = read_signatures(client, tag.repository, subject, policy, now)
-        tags[key] = replace(tag, signatures=signatures)
-        read[(tag.repository, tag.digest)] = signatures
-    carried: dict[tuple[str, str], tuple[LiveNotationSignature, ...]] = {}
-    for (repository, digest), manifest in sorted(carried_subjects(data).items()):
-        if manifest is None:
-            continue
-        if (repository, digest) not in read:
-            read[(repository, digest)], api = read_signatures(
-                client, repository, manifest, policy, now
-            )
-        carried[(repository, digest)] = read[(repository, digest)]
+    for key, (signatures, listed_api) in zip(subjects, found, strict=True):
+        tags[key] = replace(data.tags[key], signatures=signatures)
+        read[(data.tags[key].repository, subjects[key].digest)] = signatures
+        api = listed_api
+    subjects_carried = {k: m for k, m in sorted(carried_subjects(data).items()) if m is not None}
+    unread = [(k, m) for k, m in subjects_carried.items() if k not in read]
+    more = read_all(
+        lambda item: read_signatures(client, item[0][0], item[1], policy, now),
+        unread,
+        "signatures",
+    )
+    for (key, _), (signatures, listed_api) in zip(unread, more, strict=True):
+        read[key] = signatures
+        api = listed_api
+    carried = {key: read[key] for key in subjects_carried}
     if api is None:
         api = not data.registry.encryption_enabled  # no tag to ask about: ACR's rule
     return replace(data, tags=tags, notation_read=True, referrers_api=api, carried=carried)
