@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks._cpu import cores, process_seconds
 from benchmarks._load import drive
 from benchmarks._sandbox import run_on_private_sandbox
 
@@ -31,12 +32,6 @@ DURATION_SECONDS = float(os.environ.get("KV_BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("KV_BENCH_CONNECTIONS", "8"))
 TARGET_PER_SECOND = 1000
 ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -51,11 +46,7 @@ class Measured:
         """Answers per second if the machine's cores did nothing else: each answer costs
         the daemon's CPU plus the client's, on the same cores (the load does not change
         these per-answer costs much, so this holds on a busy machine too)."""
-        return 1000 * _cores() / (self.server_ms + self.client_ms)
-
-
-def _cores() -> int:
-    return os.cpu_count() or 1
+        return 1000 * cores() / (self.server_ms + self.client_ms)
 
 
 def _measured(
@@ -63,9 +54,9 @@ def _measured(
 ) -> Measured:
     """The rate, and the CPU each answer cost on both sides of the connection: the rate
     depends on what else the shared machine runs, the CPU per answer much less."""
-    before, client_before = _cpu_seconds(pid), time.process_time()
+    before, client_before = process_seconds(pid), time.process_time()
     load = drive(url, token, context, connections=CONNECTIONS, seconds=DURATION_SECONDS, body=body)
-    used, client_used = _cpu_seconds(pid) - before, time.process_time() - client_before
+    used, client_used = process_seconds(pid) - before, time.process_time() - client_before
     answers = max(1, load.done)
     return Measured(load.rate, load.errors, 1000 * used / answers, 1000 * client_used / answers)
 
@@ -169,9 +160,9 @@ def _bench(handle: Any, _work: Path) -> None:
             f"with {CONNECTIONS} keep-alive connections ({sign.errors} errors); {verdict} the "
             f"{TARGET_PER_SECOND:,}/s target; {sign.rate / arm.rate:.0%} of the ARM GET "
             f"baseline; {sign.server_ms:.2f} ms of sandbox CPU + {sign.client_ms:.2f} ms of "
-            f"client CPU each, so at most {sign.ceiling:,.0f}/s on {_cores()} otherwise idle "
+            f"client CPU each, so at most {sign.ceiling:,.0f}/s on {cores()} otherwise idle "
             f"cores (the bare {kind} primitive alone: {_local_rate(kind):,.0f}/s on one "
-            f"thread, {_local_rate(kind, _cores()):,.0f}/s on {_cores()})"
+            f"thread, {_local_rate(kind, cores()):,.0f}/s on {cores()})"
         )
 
 
