@@ -10,6 +10,7 @@ string, for the plan to say).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography import x509
@@ -27,11 +28,16 @@ from acr_reconcile.notation.verify import VerificationPolicy
 from acr_reconcile.spec.document import SpecDocument
 
 
+class Unreadable(str):
+    """Why the vault's signing certificate could not be read (a 403 to a read-only
+    identity): the signatures are then judged by subject (``by_subject``)."""
+
+
 def _signing_chain(
     doc: SpecDocument, vault_certificate: LiveCertificate | None
-) -> list[x509.Certificate] | str | None:
+) -> list[x509.Certificate] | Unreadable | str | None:
     """The chain, [] for a vault certificate still to create, None without a signing key,
-    or why it cannot be had."""
+    Unreadable when the vault would not give it, or why it cannot be had."""
     notation = doc.spec.notation
     assert notation is not None
     key = notation.signing_key
@@ -48,7 +54,9 @@ def _signing_chain(
     if vault_certificate is None or not vault_certificate.exists:
         return []  # made by this plan: nothing can have been signed with it yet
     if vault_certificate.der is None:
-        return f"the signing certificate {name} could not be read ({vault_certificate.problem})"
+        return Unreadable(
+            f"the signing certificate {name} could not be read ({vault_certificate.problem})"
+        )
     try:
         return [x509.load_der_x509_certificate(vault_certificate.der)]
     except ValueError:
@@ -62,7 +70,10 @@ def document_verification_policy(
     notation = doc.spec.notation
     assert notation is not None
     chain = _signing_chain(doc, vault_certificate)
-    if isinstance(chain, str):
+    unreadable = isinstance(chain, Unreadable)
+    if isinstance(chain, Unreadable):
+        chain = []
+    elif isinstance(chain, str):
         return chain
     anchors = [Anchor("signing-root.pem", chain[-1])] if chain else []
     for index, name in enumerate(notation.trust_store):
@@ -81,6 +92,7 @@ def document_verification_policy(
         return "no trusted identity: list notation.trustedIdentities"
     registry = doc.spec.registry.name.lower()
     try:
-        return verification_policy(DocumentPolicy(registry, (), tuple(anchors), identities))
+        policy = verification_policy(DocumentPolicy(registry, (), tuple(anchors), identities))
+        return replace(policy, by_subject=True) if unreadable else policy
     except DnError as error:
         return f"the signing certificate's subject cannot be the trusted identity: {error}"

@@ -393,8 +393,10 @@ def _with_notation(
     vaults: dict[tuple[str, str], LiveKeyVaultData | None],
     clients: RegistryClients,
 ) -> dict[tuple[str, str], LiveRegistryData | None]:
-    """Signatures of notation documents; without a policy (a signing certificate not
-    there yet, or unreadable) they stay unread and the plan says so."""
+    """Signatures of notation documents; without a policy (a certificate file that
+    cannot be read, a bad trust store) they stay unread and the plan says so. A vault
+    certificate the identity planning may not read (403) does not stop them: they are
+    judged by subject (``VerificationPolicy.by_subject``) and the plan warns."""
     futures: dict[tuple[str, str], Future[LiveRegistryData]] = {}
     for doc in documents:
         key = (_sub(doc), doc.spec.registry.name.lower())
@@ -405,6 +407,10 @@ def _with_notation(
         if isinstance(policy, str):
             registries = {**registries, key: replace(data, notation_problem=policy)}
             continue
+        if policy.by_subject:  # read all the same, judged by subject; the plan says so
+            certificate = _vault_certificate(doc, vaults)
+            why = certificate.problem if certificate is not None else None
+            data = replace(data, notation_problem=f"the signing certificate was not read ({why})")
         futures[key] = pool.submit(_document_signatures, doc, data, policy, clients)
     updated = dict(registries)
     for key, future in futures.items():

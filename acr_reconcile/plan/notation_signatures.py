@@ -276,6 +276,15 @@ def plan_notation_signatures(ctx: DocumentContext, tags: NotationTags) -> None:
             "notation-not-read",
         )
         return
+    if ctx.data is not None and ctx.data.notation_read and ctx.data.notation_problem:
+        ctx.warn(
+            ctx.registry_id,
+            f"{ctx.data.notation_problem}: signatures were judged by their signer's subject "
+            "alone (a self-signed certificate of a trusted identity counts as the signing "
+            "certificate); apply, which reads the certificate, judges them again",
+            "notation.signingKey",
+            "notation-judged-by-subject",
+        )
     planned: dict[tuple[str, str], list[str]] = {}
     removed: set[str] = set()
     creates: list[tuple[int, ImageSpec, str, LiveTag | None, Change | None, str | None]] = []

@@ -274,3 +274,161 @@ def test_sign_false_with_a_trusted_signature_deletes_it(
     finally:
         registry.close()
     assert cli("plan", spec, "--detailed-exitcode").code == 0
+
+
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+CERTIFICATE_USER = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+V2 = "docker.io/library/hello-world:v2"
+
+
+def grant(sandbox: SandboxHandle, scope: str, role: str, object_id: str) -> None:
+    import uuid
+
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+
+    definition = (
+        f"/subscriptions/{sandbox.subscription_id}/providers/Microsoft.Authorization/"
+        f"roleDefinitions/{role}"
+    )
+    sandbox.clients().authorization.role_assignments.create(
+        scope,
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(
+            role_definition_id=definition, principal_id=object_id, principal_type="ServicePrincipal"
+        ),
+    )
+
+
+def test_a_read_only_identity_sees_a_tag_pushed_over_as_drift_without_the_key(
+    today: Setting,
+    cli: Cli,
+    sandbox: SandboxHandle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A Reader with AcrPull (no Key Vault data access: the vault answers 403 for the
+    certificate) plans: signature verdicts do not need the vault, so the unsigned tag is drift."""
+    name, vault = "regnotationapply", "kv-apply-api"
+    spec = tmp_path / "walkthrough.yaml"
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app))
+    assert cli("apply", spec, "--auto-approve").code == 0
+    app, object_id, secret = sandbox.add_principal("read-only-auditor")
+    grant(sandbox, f"/subscriptions/{sandbox.subscription_id}", READER, object_id)
+    registry_id = str(sandbox.clients().registries.registries.get(GROUP, name).id)
+    grant(sandbox, registry_id, ACR_PULL, object_id)  # reads manifests and signatures
+    reader = cli_runner(
+        sandbox.env() | {"AZURE_CLIENT_ID": app, "AZURE_CLIENT_SECRET": secret},
+        monkeypatch,
+        capsys,
+    )
+    # exit 2 either way: the plan grants the identity planning the Key Vault roles it
+    # would need to apply (it is shown, not hidden); the signatures are what differs
+    signed = reader("plan", spec, "--detailed-exitcode", "--output", "json")
+    assert signed.code == 2, signed.text
+    document = json.loads(signed.out)
+    rules = {d["details"].get("rule") for d in document["diagnostics"]}
+    assert "notation-judged-by-subject" in rules and "notation-not-read" not in rules
+    pending = [c for c in document["changes"] if c["kind"] == "notation-signature"]
+    assert all(c["action"] == "no-op" for c in pending), pending
+
+    registry = registry_client(sandbox, name)
+    try:
+        push_test_image(registry.client, "hello-world", "signed", "pushed-by-ci-unsigned")
+    finally:
+        registry.close()
+    drift = reader("plan", spec, "--detailed-exitcode")
+    assert drift.code == 2, drift.text
+    assert "+ notation signature hello-world:signed" in drift.out
+    assert secret not in drift.text
+    owner = cli_runner(sandbox.env(), monkeypatch, capsys)  # the pipeline re-signs it
+    resigned = owner("apply", spec, "--auto-approve")
+    assert resigned.code == 0, resigned.text
+
+
+def test_an_identity_whose_key_vault_grant_does_not_count_yet_is_refused_before_any_write(
+    today: Setting,
+    sandbox: SandboxHandle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Its Key Vault Crypto User and Certificate User were just assigned on the vault (the
+    plan needs no grant), but Key Vault does not honour them yet: apply reads the
+    certificate and signs a probe before its first write, and stops, naming the vault and
+    the certificate; the new tag is neither imported nor signed."""
+    from tests.e2e.plan_apply_support import writes
+
+    name, vault = "regnotationapply", "kv-apply-api"
+    app, object_id, secret = sandbox.add_principal("new-pipeline")
+    grant(sandbox, f"/subscriptions/{sandbox.subscription_id}", OWNER, object_id)
+    vault_id = str(sandbox.keyvault_client().vaults.get(GROUP, vault).id)
+    sandbox.settings(keyvault_rbac_delay=600)
+    try:
+        for role in (CRYPTO_USER, CERTIFICATE_USER):
+            grant(sandbox, vault_id, role, object_id)
+        spec = tmp_path / "walkthrough.yaml"
+        spec.write_text(
+            walkthrough_spec(sandbox, name, vault, today.signer_app)
+            + f"  - {{repository: hello-world, tags: [v2], source: {V2}}}\n"
+        )
+        pipeline = cli_runner(
+            sandbox.env() | {"AZURE_CLIENT_ID": app, "AZURE_CLIENT_SECRET": secret},
+            monkeypatch,
+            capsys,
+        )
+        sandbox.clear_requests()
+        refused = pipeline("apply", spec, "--auto-approve")
+    finally:
+        sandbox.settings(keyvault_rbac_delay=2)
+    assert refused.code == 1, refused.text
+    assert "apply cannot start: 1 signing key(s) cannot sign" in refused.err
+    assert f"key vault {vault}, certificate release" in refused.err
+    assert "nothing was changed" in refused.err and "Traceback" not in refused.err
+    assert secret not in refused.text
+    assert writes(sandbox.requests()) == []
+    registry = registry_client(sandbox, name)
+    try:
+        assert registry.client.manifest("hello-world", "v2") is None
+    finally:
+        registry.close()
+
+
+def test_jws_signatures_with_a_file_key_on_the_tag_schema(
+    today: Setting, cli: Cli, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    from tests.support.notation_certs import self_signed
+
+    name = "regnotationfilekey"
+    cmk_registry(sandbox, name)
+    (tmp_path / "dev").mkdir()
+    self_signed("p384").write(tmp_path / "dev")
+    spec = tmp_path / "file-key.yaml"
+    spec.write_text(f"""\
+apiVersion: acr-reconcile/v1
+kind: RegistryTrust
+subscriptionId: {sandbox.subscription_id}
+resourceGroup: {{name: {GROUP}, location: westeurope}}
+registry: {{name: {name}, sku: Premium}}
+notation:
+  signatureFormat: jws
+  signingKey:
+    file: {{key: dev/signing.key, certificate: dev/signing.crt}}
+images:
+  - {{repository: hello-world, tags: [signed], source: docker.io/library/hello-world:latest}}
+  - {{repository: hello-world, tags: [other], source: docker.io/library/hello-world:other}}
+""")
+    applied = cli("apply", spec, "--auto-approve")
+    assert applied.code == 0, applied.text
+    registry = registry_client(sandbox, name)
+    try:
+        for tag in ("signed", "other"):
+            found = signatures(registry.client, "hello-world", tag)
+            assert [s["media_type"] for s in found] == ["application/jose+json"], found
+            assert found[0]["api"] is False
+    finally:
+        registry.close()
+    assert cli("plan", spec, "--detailed-exitcode").code == 0

@@ -280,3 +280,43 @@ def test_a_manifest_or_blob_longer_than_its_limit_is_refused_naming_it(
         with pytest.raises(RegistryError, match="longer than 1000 bytes"):
             client.blob("repo", "sha256:" + "0" * 64, limit=1000)
         assert client.manifest_body("repo", "v1")[0] == big  # within the default limit
+
+
+# --- judged by subject: a plan by an identity that may not read the vault's certificate --
+
+
+def _by_subject_policy(identity: str) -> Any:
+    from acr_reconcile.notation.identity import parse_identity
+    from acr_reconcile.notation.verify import VerificationPolicy
+
+    return VerificationPolicy("p", (), (parse_identity(identity),), by_subject=True)
+
+
+def test_by_subject_a_self_signed_leaf_of_the_trusted_identity_is_trusted() -> None:
+    from datetime import UTC, datetime
+
+    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+    from acr_reconcile.notation.payload import Descriptor
+    from acr_reconcile.notation.verify import Verdict, verify_envelope
+    from tests.support.notation_certs import (
+        Identity,
+        ca_chain,
+        certificate,
+        name,
+        new_key,
+        self_signed,
+    )
+
+    target = Descriptor(OCI, SUBJECT, 10)
+    now = datetime.now(UTC)
+    policy = _by_subject_policy("x509.subject: C=US, ST=WA, O=Contoso")
+
+    def verdict(identity: Any) -> Verdict:
+        data = build_envelope(SignatureFormat.COSE, SignRequest(target, identity.signer, now))
+        return verify_envelope("application/cose", data, target, policy, now).verdict
+
+    key = new_key("p256")
+    fabrikam = Identity(key, [certificate(key, name("release", org="Fabrikam"))])
+    assert verdict(self_signed("p256")) is Verdict.SIGNED
+    assert verdict(fabrikam) is Verdict.UNTRUSTED  # another identity
+    assert verdict(ca_chain("p256")) is Verdict.UNTRUSTED  # a chain needs a real anchor

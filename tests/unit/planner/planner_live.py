@@ -264,6 +264,7 @@ def _registry(raw: dict[str, Any], docs: list[SpecDocument]) -> s.LiveRegistryDa
         tags={(t["repository"], t["tag"]): _tag(t) for t in raw.get("images", [])},
         repositories={r["repository"]: _repository(r, login) for r in raw.get("repositories", [])},
         notation_read=raw.get("notationRead", True),
+        notation_problem=raw.get("notationProblem"),
         referrers_api=raw.get("referrersApi", not raw.get("encryption", False)),
         dct=_dct(raw.get("dct"), name, login),
         dct_file=_dct_file(raw.get("dctFile"), name, login),
