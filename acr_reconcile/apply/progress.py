@@ -1,7 +1,8 @@
 """Progress of an apply: a live status line per running action on a TTY, plain lines else.
 
 Plain lines (one when an action starts, one when it ends) keep CI logs readable and
-greppable; the TTY view shows only what is running now, then the outcome of each.
+greppable; the TTY view shows only what is running now, then the outcome of each, folded
+to the terminal's width as the plan is.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from acr_reconcile.apply.executor import ActionResult, Status
 from acr_reconcile.plan.model import Change
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
 _VERB = {"create": "creating", "update": "updating", "delete": "deleting", "no-op": "checking"}
 _MARK = {Status.DONE: "done", Status.FAILED: "FAILED", Status.SKIPPED: "skipped"}
+_HANG = 10  # continuations of a folded outcome line start under its action's name
 
 
 def _label(unit: Sequence[Change]) -> str:
@@ -69,9 +74,21 @@ class RichProgress:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
+    def _print(self, line: Text) -> None:
+        """One line above the live view, folded to the terminal (render_wrap.py): an
+        action's name is as long as the plan's change line it comes from."""
+        from rich.text import Text
+
+        from acr_reconcile.plan.render_wrap import fit
+
+        pieces = fit(line, self.console.width, hang=_HANG)
+        self.progress.console.print(Text("\n").join(pieces))  # in one go, above the live view
+
     def note(self, text: str) -> None:
         """A message while an action runs, printed above the live view."""
-        self.progress.console.print(text)
+        from rich.text import Text as Plain
+
+        self._print(Plain(text))
 
     def started(self, unit: Sequence[Change]) -> None:
         text = f"{_label(unit)}: {_VERB[unit[0].action.value]}"
@@ -91,4 +108,4 @@ class RichProgress:
         line.append(f"{_label(unit)} ({result.seconds:.1f}s)")
         if result.note:
             line.append(f": {result.note}", style="dim")
-        self.progress.console.print(line)
+        self._print(line)

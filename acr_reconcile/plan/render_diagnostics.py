@@ -38,6 +38,12 @@ def _wrap(text: str, width: int | None, indent: str = "", first: str = "") -> li
     ) or [first]
 
 
+def _fold(text: str, width: int) -> list[str]:
+    """A place (a path) wider than the terminal, cut at the width: it has no spaces to
+    break at, and a place split over lines still reads whole when the terminal joins them."""
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
+
 def _snippet(source: SourceLine | None, file: str, line: int, column: int) -> list[str]:
     text = source(file, line) if source else None
     if text is None:
@@ -54,7 +60,10 @@ def _one(d: Diagnostic, source: SourceLine | None, width: int | None) -> list[st
     if not found:
         return [*_wrap(f"{label}: {d.message}", width, "    "), f"  on {_short(d.resource, width)}"]
     head = f"{found['file']}:{found['line']}:{found['col']}: {label}: "
-    lines = _wrap(d.message, width, "    ", first=head)
+    if width and len(head) > max(width, 40) - 20:  # a long path: the place on its own line(s)
+        lines = _fold(head.rstrip(), max(width, 40)) + _wrap(d.message, width, "    ", "    ")
+    else:
+        lines = _wrap(d.message, width, "    ", first=head)
     lines += _snippet(source, found["file"], int(found["line"]), int(found["col"]))
     if found["path"]:
         lines.append(f"  field {found['path']}")

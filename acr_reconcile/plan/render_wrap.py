@@ -47,12 +47,13 @@ def _cuts(plain: str, width: int, hang: int) -> Iterator[tuple[int, int]]:
             return
 
 
-def fit(line: Text, width: int) -> list[Text]:
-    """``line`` as one or more lines of at most ``width`` cells (styles kept)."""
+def fit(line: Text, width: int, hang: int | None = None) -> list[Text]:
+    """``line`` as one or more lines of at most ``width`` cells (styles kept); ``hang``:
+    the continuations' indent (default: under the change's text)."""
     plain = line.plain
     if len(plain) <= width:
         return [line]
-    hang = _hang(plain, width)
+    hang = _hang(plain, width) if hang is None else min(hang, max(width - _MIN_ROOM, 0))
     pieces = []
     for n, (start, end) in enumerate(_cuts(plain, width, hang)):
         piece = line[start:end]

@@ -213,3 +213,32 @@ def test_the_examples_plan_on_the_sandbox(example: str, cli: Cli) -> None:
     document = json.loads(planned.out)
     errors = [d for d in document["diagnostics"] if d["severity"] == "error"]
     assert planned.code in (0, 2) and not errors, errors or planned.err
+
+
+def test_apply_on_an_80_column_terminal_fits_it(walkthrough: Walkthrough, tmp_path: Path) -> None:
+    """A real terminal (a pty) 80 columns wide: the plan apply shows, the findings and the
+    outcome lines all fit, the long ones (a role for a principal on a registry) folded,
+    not cut (every action's name is still there, in full, across its lines); the live
+    status line of a running action is cut to the width with an ellipsis."""
+    import os
+
+    from tests.support.terminal import run_on_terminal
+
+    spec = tmp_path / "narrow.yaml"
+    spec.write_text(
+        walkthrough.spec.read_text().replace(f"name: {REGISTRY}", "name: registrynarrowterminal")
+    )
+    env = os.environ | walkthrough.env | {"NO_COLOR": "1"}
+    run = run_on_terminal(["apply", str(spec), "--auto-approve"], columns=80, env=env)
+    assert run.code == 0, run.screen
+    control = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+    shown = [control.sub("", line).rsplit("\r", 1)[-1] for line in run.lines]
+    assert all(len(line) <= 80 for line in shown), "\n".join(x for x in shown if len(x) > 80)
+    flowing = " ".join(" ".join(shown).split())
+    assert "Apply complete!" in flowing
+    role = "role AcrImageSigner for DavidServiceAccount"
+    assert flowing.count(role) >= 2  # in the plan, and the outcome of its action
+    assert any(line.lstrip().startswith(f"done {role}") for line in shown)
+    # its continuation, under the action's name (the live status lines may come between)
+    rest = re.compile(r"^ {10}\(\S+\) on registrynarrowterminal")
+    assert any(rest.match(line) for line in shown), "\n".join(shown)
