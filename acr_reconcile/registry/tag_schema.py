@@ -84,13 +84,11 @@ class _Read:
 
 
 def _read(client: RegistryClient, repository: str, tag: str) -> _Read:
-    ref = client.manifest(repository, tag)
-    if ref is None:
-        return _Read(None, None)
+    """The index as served (one GET; a 404 is no index yet)."""
     try:
         body, _ = client.manifest_body(repository, tag, limit=MAX_INDEX_BYTES)
     except RegistryError as error:
-        if error.status == 404:  # removed between the HEAD and the GET
+        if error.status == 404:
             return _Read(None, None)
         raise
     return _Read(body, sha256_digest(body))

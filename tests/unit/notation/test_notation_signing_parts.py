@@ -97,7 +97,7 @@ class _Racing:
 
     def manifest_body(self, repository: str, reference: str, *, limit: int) -> tuple[bytes, str]:
         if self.index is None:
-            raise RegistryError("gone", status=404)
+            raise RegistryError("no such manifest", status=404)
         return self.index, INDEX_MEDIA_TYPE
 
     def put_manifest(
