@@ -78,11 +78,32 @@ def _main(argv: Sequence[str] | None) -> int:
         from acr_reconcile.console import print_error
         from acr_reconcile.redact import redact
 
-        print_error(redact(str(error)))
+        print_error(_fit_terminal(redact(str(error))))
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _fit_terminal(message: str, prefix: str = "error: ") -> str:
+    """An error as a terminal shows it: each line folded to its width under its start
+    (plan/render_wrap.py), the ``error: `` prefix counted; a pipe or file keeps every
+    line whole (one grep finds a ``FILE:LINE:COL`` line)."""
+    from acr_reconcile.console import terminal_width
+
+    width = terminal_width(sys.stderr)
+    if width is None:
+        return message
+    from rich.text import Text
+
+    from acr_reconcile.plan.render_wrap import fit
+
+    folded: list[str] = []
+    for n, line in enumerate(message.split("\n")):
+        lead = prefix if n == 0 else ""
+        pieces = [p.plain for p in fit(Text(lead + line), width, hang=4)]
+        folded += [pieces[0][len(lead) :], *pieces[1:]]
+    return "\n".join(folded)
 
 
 def _reader_went_away() -> int:

@@ -150,3 +150,34 @@ def test_a_pipe_keeps_one_line_per_change_whatever_columns_says(tmp_path: Path) 
     assert roles and all(len(line) > 60 and line.endswith("[missing]") for line in roles)
     findings = [line for line in done.stderr.splitlines() if ": warning: " in line]
     assert findings and any(len(line) > 60 for line in findings)
+
+
+def test_spec_errors_fit_the_terminal_and_stay_whole_in_a_pipe(tmp_path: Path) -> None:
+    """validate's errors, FILE:LINE:COL first: folded on a 60-column terminal, whole lines
+    in a pipe (where a grep for the file finds each)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "registries-of-the-platform-team-in-west-europe"
+    folder.mkdir()
+    spec = folder / "production.yaml"
+    spec.write_text(WALKTHROUGH.replace("sku: Premium", "sku: Premiumm"))
+    env = os.environ | {"NO_COLOR": "1"}
+    run = run_on_terminal(["validate", str(spec)], columns=60, env=env)
+    assert run.code == 1, run.screen
+    import re
+
+    screen = re.sub(r"\x1b\[[0-9;]*m", "", run.screen)  # NO_COLOR keeps bold
+    assert all(len(line) <= 60 for line in screen.splitlines()), screen
+    flowing = "".join(screen.split())
+    assert f"{spec}:".replace(" ", "") in flowing and "registry.sku" in flowing
+    piped = subprocess.run(
+        [sys.executable, "-m", "acr_reconcile", "validate", str(spec)],
+        capture_output=True,
+        text=True,
+        env=env | {"COLUMNS": "60"},
+        timeout=120,
+        check=False,
+    )
+    whole = [line for line in piped.stderr.splitlines() if line.startswith(f"{spec}:")]
+    assert piped.returncode == 1 and whole and "registry.sku" in whole[0], piped.stderr
