@@ -71,6 +71,7 @@ def spec_text(
     images: Sequence[tuple[str, bool, str | None]] = (),
     subscription: str,
     vault: bool = False,
+    notation_key: str | None = None,
 ) -> str:
     """A one-document spec; signers are (label, principal key, value) with AcrPush."""
     lines = [
@@ -92,6 +93,9 @@ def spec_text(
     for tag, sign, source in images:
         lines += [f"  - repository: {REPOSITORY}", f"    tags: [{tag}]", f"    sign: {sign}"]
         lines += [f"    source: {source}"] if source else []
+    if notation_key:  # Notation signing with a development key (PEM files, absolute)
+        key = f"{{key: {notation_key}/signing.key, certificate: {notation_key}/signing.crt}}"
+        lines += ["notation:", "  signingKey:", f"    file: {key}"]
     if vault:  # a signing vault and certificate (notation.signingKey.keyVault)
         subject = "'CN=m, O=Contoso, ST=WA, C=US'"
         key = f"{{name: {VAULT}, certificate: {CERTIFICATE}, subject: {subject}}}"
@@ -99,12 +103,26 @@ def spec_text(
     return "\n".join(lines) + "\n"
 
 
-def _registry(sandbox: SandboxHandle, sku: str = "Basic", trust: bool = False) -> Any:
-    from azure.mgmt.containerregistry.models import Registry, Sku
+def _registry(
+    sandbox: SandboxHandle, sku: str = "Basic", trust: bool = False, cmk: bool = False
+) -> Any:
+    from azure.mgmt.containerregistry.models import (
+        EncryptionProperty,
+        KeyVaultProperties,
+        Registry,
+        Sku,
+    )
 
     with sdk(sandbox) as clients:
         clients.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
         body = Registry(location="westeurope", sku=Sku(name=sku))
+        if cmk:  # a customer-managed key: no referrers API, the sha256-<hex> tag schema
+            body.encryption = EncryptionProperty(
+                status="enabled",
+                key_vault_properties=KeyVaultProperties(
+                    key_identifier="https://vault.example/keys/acr/0123", identity="00000000"
+                ),
+            )
         created = clients.registries.registries.begin_create(RG, REGISTRY, body).result()
         if trust:
             policies = {"trustPolicy": {"type": "Notary", "status": "enabled"}}
@@ -191,6 +209,86 @@ def _signature(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
     return Scenario(spec, "POST", rf"/{REPOSITORY}/_trust/tuf/$", plane="data")
 
 
+def _notation_key(env: dict[str, str]) -> str:
+    """The matrix's development signing key (made once), as an absolute directory."""
+    from pathlib import Path
+
+    from tests.support.notation_certs import self_signed
+
+    directory = Path(env["WORKDIR"]) / "notation-key"
+    if not directory.exists():
+        directory.mkdir()
+        self_signed("p256").write(directory)
+    return str(directory)
+
+
+def _notation_spec(sandbox: SandboxHandle, env: dict[str, str], sign: bool = True) -> str:
+    images = [("signed", sign, None)]
+    return spec_text(
+        sku="Premium",
+        images=images,
+        subscription=sandbox.subscription_id,
+        notation_key=_notation_key(env),
+    )
+
+
+SIGNATURE_MANIFEST = rf"^/v2/{REPOSITORY}/manifests/sha256:[0-9a-f]{{64}}$"
+
+
+def _notation_sign(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox, sku="Premium")
+    _import(sandbox, "signed")
+    return Scenario(_notation_spec(sandbox, env), "PUT", SIGNATURE_MANIFEST, plane="data")
+
+
+def _notation_index(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    _registry(sandbox, sku="Premium", cmk=True)
+    _import(sandbox, "signed")
+    index = rf"^/v2/{REPOSITORY}/manifests/sha256-[0-9a-f]{{64}}$"
+    return Scenario(_notation_spec(sandbox, env), "PUT", index, plane="data")
+
+
+def _notation_delete(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    """A trusted signature pushed as apply pushes it, then a spec with sign: false."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from acr_reconcile.notation.envelope import (
+        SignatureFormat,
+        SignRequest,
+        build_envelope,
+        chain_der,
+    )
+    from acr_reconcile.notation.manifest import signature_artifact
+    from acr_reconcile.notation.payload import Descriptor
+    from acr_reconcile.notation.signer import FileSigner
+    from acr_reconcile.registry.acr_auth import AcrTokenSource
+    from acr_reconcile.registry.client import RegistryClient
+    from acr_reconcile.registry.signature_push import push_signature
+
+    registry = _registry(sandbox, sku="Premium")
+    _import(sandbox, "signed")
+    key = Path(_notation_key(env))
+    signer = FileSigner.from_files(key / "signing.key", key / "signing.crt")
+    credential = sandbox.credential()
+    tokens = AcrTokenSource(credential, verify=sandbox.ca_bundle)
+    try:
+        with RegistryClient(str(registry.login_server), tokens, sandbox.ca_bundle) as client:
+            ref = client.manifest(REPOSITORY, "signed")
+            assert ref is not None
+            subject = Descriptor(ref.media_type, ref.digest, ref.size)
+            now = datetime.now(UTC)
+            fmt = SignatureFormat.COSE
+            envelope = build_envelope(fmt, SignRequest(subject, signer, now))
+            artifact = signature_artifact(envelope, fmt, subject, list(chain_der(signer)), now)
+            push_signature(client, REPOSITORY, subject.digest, artifact)
+    finally:
+        tokens.close()
+        credential.close()
+    spec = _notation_spec(sandbox, env, sign=False)
+    return Scenario(spec, "DELETE", SIGNATURE_MANIFEST, plane="data")
+
+
 def _vault_create(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
     spec = spec_text(subscription=sandbox.subscription_id, vault=True)
     return Scenario(spec, "PUT", rf"/vaults/{VAULT}$")
@@ -213,6 +311,9 @@ ACTIONS = (
     ActionKind("image import", f"{REPOSITORY}:imported", _image_import, lro=True),
     ActionKind("key vault create", f"vaults/{VAULT}", _vault_create),
     ActionKind("signing certificate create", f"certificates/{CERTIFICATE}", _certificate_create),
+    ActionKind("notation signature push", f"{REPOSITORY}:signed", _notation_sign),
+    ActionKind("notation tag-schema index update", f"{REPOSITORY}:signed", _notation_index),
+    ActionKind("notation signature delete", f"{REPOSITORY}:signed", _notation_delete),
     ActionKind(
         "tag signature publish",
         f"/{REPOSITORY}",
