@@ -87,3 +87,23 @@ def test_examples_install_the_tool_from_git_not_from_a_package_index(path: Path)
     assert not re.search(r"pip install\s+['\"]?acr-reconcile\b", text), path.name
     installs = re.findall(r"pip install [^\n]+", text)
     assert all("git+" in line or "GIT" in line for line in installs), installs
+
+
+def test_the_drift_cronjob_checks_notation_signatures_with_read_only_rights() -> None:
+    """Its spec is a valid Notation document with signed images (so every hourly plan
+    verifies their signatures), and it asks for read-only roles, no key permission."""
+    from acr_reconcile.spec.loader import load_text
+
+    path = EXAMPLES / "drift-cronjob.yaml"
+    text = path.read_text()
+    config = next(d for d in yaml.safe_load_all(text) if d.get("kind") == "ConfigMap")
+    (doc,) = load_text(config["data"]["registries.yaml"], "registries.yaml")
+    assert doc.spec.notation is not None and doc.spec.notation.signing_key is not None
+    assert any(image.sign for image in doc.spec.images)
+    for role in ("Reader", "AcrPull", "Key Vault Reader"):
+        assert role in text
+    for role in ("Key Vault Crypto User", "AcrPush", "Contributor"):
+        assert role not in text
+    (job,) = [d for d in yaml.safe_load_all(text) if d.get("kind") == "CronJob"]
+    (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"][0] == "plan"
