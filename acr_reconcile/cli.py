@@ -20,7 +20,17 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
 
-_COMMANDS = ("validate", "plan", "show", "apply", "export", "schema", "trust-policy", "sandbox")
+_COMMANDS = (
+    "validate",
+    "plan",
+    "show",
+    "apply",
+    "verify",
+    "export",
+    "schema",
+    "trust-policy",
+    "sandbox",
+)
 
 
 def _command_module(name: str) -> ModuleType:
