@@ -53,6 +53,8 @@ class ActionKind:
     prepare: Callable[[SandboxHandle, dict[str, str]], Scenario]
     lro: bool = False
     extra: tuple[str, ...] = ()  # faults beyond the transient ones that apply
+    # a migration from DCT: a run that failed must have left content trust enabled
+    migration: bool = False
 
     def applies(self, fault: str) -> bool:
         if fault in TRANSIENT:
@@ -299,6 +301,45 @@ def _certificate_create(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario
     return Scenario(spec, "POST", rf"/certificates/{CERTIFICATE}/create$", plane="data")
 
 
+def _dct_sign(sandbox: SandboxHandle, env: dict[str, str], tag: str) -> None:
+    """Sign ``tag`` in DCT as the digest the registry serves (the tool's trust client,
+    with the module's key store): the legacy registry a migration starts from."""
+    from acr_reconcile.live.images import DataPlane
+
+    with sdk(sandbox) as clients:
+        registry = clients.registries.registries.get(RG, REGISTRY)
+    server = registry.as_dict()["properties"]["loginServer"]
+    credential = sandbox.credential()
+    plane = DataPlane(credential, sandbox.ca_bundle, env)
+    try:
+        manifest = plane.registry(server).manifest(REPOSITORY, tag)
+        assert manifest is not None
+        signed = (manifest.digest.removeprefix("sha256:"), manifest.size)
+        plane.trust(server).publish(f"{server}/{REPOSITORY}", add={tag: signed})
+    finally:
+        plane.close()
+        credential.close()
+
+
+def _migration_disable(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    """A DCT registry (trust enabled, nothing signed) migrated: after the vault, the
+    certificate and the verification, the destructive PATCH of the trust policy."""
+    _registry(sandbox, sku="Premium", trust=True)
+    spec = spec_text(sku="Premium", subscription=sandbox.subscription_id, vault=True)
+    return Scenario(spec, "PATCH", REGISTRY_PATH)
+
+
+def _migration_signature(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
+    """A DCT-signed tag migrated: the fault meets the push of its Notation signature
+    manifest, before the verification and the disable that depend on it."""
+    _registry(sandbox, sku="Premium", trust=True)
+    _import(sandbox, "signed")
+    _dct_sign(sandbox, env, "signed")
+    images = [("signed", True, None)]
+    spec = spec_text(sku="Premium", images=images, subscription=sandbox.subscription_id, vault=True)
+    return Scenario(spec, "PUT", rf"/v2/{REPOSITORY}/manifests/sha256:", plane="data")
+
+
 ACTIONS = (
     ActionKind("resource group create", f"resourceGroups/{RG}", _new_world),
     ActionKind("registry create", f"registries/{REGISTRY}", _new_registry, lro=True),
@@ -319,6 +360,20 @@ ACTIONS = (
         f"/{REPOSITORY}",
         _signature,
         extra=("version conflict", "503 persisting"),
+    ),
+    ActionKind(
+        "migration: carried signature push",
+        f"/{REPOSITORY}",
+        _migration_signature,
+        extra=("503 persisting",),
+        migration=True,
+    ),
+    ActionKind(
+        "migration: trust disable",
+        f"registries/{REGISTRY}",
+        _migration_disable,
+        lro=True,
+        migration=True,
     ),
 )
 

@@ -103,8 +103,11 @@ def test_cell(
     world: dict[str, str],
     sandbox: SandboxHandle,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     action, fault = cell
+    monkeypatch.chdir(tmp_path)  # a migration writes its DCT inventory here
+    flags = ("--allow-destroy-trust",) if action.migration else ()
     scenario = action.prepare(sandbox, world)
     spec = tmp_path / "spec.yaml"
     spec.write_text(_variant(sandbox, scenario, fault))
@@ -112,7 +115,7 @@ def test_cell(
         first = _apply_racing_another_publisher(cli, sandbox, world, spec, tmp_path)
     else:
         sandbox.set_faults([rule_for(scenario, fault)] if fault != "replication lag" else [])
-        first = cli("apply", spec, "--auto-approve")
+        first = cli("apply", spec, "--auto-approve", *flags)
     assert all(r["fired"] >= 1 for r in sandbox.faults()), sandbox.faults()
     assert _fault_seen(sandbox, fault), f"{fault} did not reach {action.name}"
     sandbox.clear_faults()
@@ -120,7 +123,10 @@ def test_cell(
         OUTCOMES[(action.name, fault)] = CONVERGED
     else:
         _assert_names_resource_and_cause(first, action, fault)
-        rerun = cli("apply", spec, "--auto-approve")
+        if action.migration and _trust_status(sandbox) != "enabled":
+            # never disabled before its signatures exist and verify (the inventory: here)
+            assert cli("verify", spec).code == 0, first.text
+        rerun = cli("apply", spec, "--auto-approve", *flags)
         assert rerun.code == 0, rerun.text
         OUTCOMES[(action.name, fault)] = RECOVERED
     check = cli("plan", spec, "--detailed-exitcode")
@@ -128,6 +134,12 @@ def test_cell(
     _assert_no_duplicate_assignments(sandbox)
     if fault == "version conflict":
         _assert_both_signed(sandbox, world)
+
+
+def _trust_status(sandbox: SandboxHandle) -> str:
+    with sdk(sandbox) as clients:
+        policies = clients.registries.registries.get(RG, REGISTRY).policies
+    return str(policies.trust_policy.status.value).lower()
 
 
 def _variant(sandbox: SandboxHandle, scenario: Scenario, fault: str) -> str:
