@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from acr_reconcile.errors import AcrReconcileError
+from acr_reconcile.errors import AcrReconcileError, AzureError
 from acr_reconcile.live.dct import DctInventory
 from acr_reconcile.live.state import SignatureVerdict
 from acr_reconcile.plan.model import Change, SignatureVerificationParams
@@ -89,6 +89,10 @@ def _signing_anchor(session: AzureSession, params: SignatureVerificationParams) 
     if vault is None:
         raise AcrReconcileError(f"the signing vault {params.key_vault} is not there")
     certificate = keyvault.read_certificate(session, vault, params.certificate or "")
+    if not certificate.readable:  # a 403: waited out when this apply granted the roles
+        raise AzureError(
+            f"certificate {name}", f"cannot be read ({certificate.problem})", status=403
+        )
     if certificate.der is None:
         why = certificate.problem or "it does not exist"
         raise AcrReconcileError(f"the signing certificate {name} cannot be read ({why})")

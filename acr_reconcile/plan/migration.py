@@ -406,9 +406,16 @@ def _already_signed(ctx: DocumentContext, repository: str, digest: str) -> bool:
 
 
 def _signing_key_changes(ctx: DocumentContext) -> list[str]:
-    """The vault and certificate changes of this plan: verifying reads the certificate."""
-    kinds = (Kind.KEY_VAULT, Kind.SIGNING_CERTIFICATE)
-    return [c.address for c in ctx.changes if c.kind in kinds and c.is_change]
+    """The vault, certificate and the running identity's Key Vault role changes of this
+    plan: verifying reads the certificate, with those roles."""
+    return [c.address for c in ctx.changes if c.is_change and _reads_certificate_with(c)]
+
+
+def _reads_certificate_with(change: Change) -> bool:
+    if change.kind in (Kind.KEY_VAULT, Kind.SIGNING_CERTIFICATE):
+        return True
+    params = change.params
+    return isinstance(params, RoleAssignmentParams) and params.for_caller
 
 
 def _verification(ctx: DocumentContext, carried: tuple[str, ...], digests: int) -> str:
@@ -450,6 +457,11 @@ def _verification(ctx: DocumentContext, carried: tuple[str, ...], digests: int) 
                 key_vault=vault.name if vault is not None else None,
                 certificate=vault.certificate if vault is not None else None,
                 certificate_file=_key_path(ctx, files.certificate) if files is not None else None,
+                wait_for_roles=any(
+                    isinstance(c.params, RoleAssignmentParams) and c.params.for_caller
+                    for c in ctx.changes
+                    if c.is_change
+                ),
             ),
             target=ctx.target,
         )

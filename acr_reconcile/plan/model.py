@@ -219,6 +219,9 @@ class SignatureVerificationParams:
     key_vault: str | None = None
     certificate: str | None = None
     certificate_file: str | None = None
+    # this plan grants the identity running apply its Key Vault roles: a 403 reading the
+    # certificate is waited out (bounded), as for the certificate create
+    wait_for_roles: bool = False
 
 
 ChangeParams = (

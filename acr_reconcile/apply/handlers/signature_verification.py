@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from acr_reconcile.apply.context import ApplyContext
+from acr_reconcile.apply.keyvault_access import until_authorized
 from acr_reconcile.errors import AcrReconcileError
 from acr_reconcile.plan.model import Change, SignatureVerificationParams
 
 
 def apply(changes: Sequence[Change], ctx: ApplyContext) -> str:
     change = changes[0]
-    change.params_as(SignatureVerificationParams)
-    if ctx.verify_carried is None:
+    params = change.params_as(SignatureVerificationParams)
+    verify = ctx.verify_carried
+    if verify is None:
         raise AcrReconcileError(f"{change.address}: no registry to verify signatures in")
-    return ctx.verify_carried(change)
+    vault = params.key_vault or params.certificate_file or ""
+    return until_authorized(lambda: verify(change), vault, params.wait_for_roles, ctx)
