@@ -83,10 +83,16 @@ def plan_key_vault(ctx: DocumentContext) -> None:
     if data is not None:
         _check_vault(ctx, data)
     certificate = data.certificates.get(key.certificate.lower()) if data is not None else None
-    creates_certificate = certificate is None or not certificate.exists
+    # a 403 to the identity planning: the certificate may not exist (a run that stopped
+    # after creating the vault); when this plan grants it its roles, apply makes sure
+    unknown = certificate is not None and certificate.exists and not certificate.readable
+    creates_certificate = certificate is None or not certificate.exists or unknown
     caller_roles = plan_vault_roles(ctx, key, group, vault, data, creates_certificate)
     if certificate is not None and certificate.exists:
         _check_certificate(ctx, key, certificate)
+    if unknown and any(c.is_change for c in caller_roles):
+        _certificate_change(ctx, key, vault, None, caller_roles, if_missing=True)
+        return
     _certificate_change(ctx, key, vault, certificate, caller_roles)
 
 
@@ -272,7 +278,11 @@ def _certificate_change(
     vault: Change,
     live: LiveCertificate | None,
     caller_roles: list[Change],
+    *,
+    if_missing: bool = False,
 ) -> None:
+    """``if_missing``: the certificate could not be read before this plan's grants; the
+    create keeps one that exists (the handler's rule), so it is planned, saying so."""
     exists = live is not None and live.exists
     params = SigningCertificateParams(
         subscription_id=ctx.subscription,
@@ -306,7 +316,12 @@ def _certificate_change(
             reason=Reason.IN_SYNC if exists else ctx.absent_reason(),
             resource_id=f"{vault.resource_id}/certificates/{key.certificate}",
             summary=f"signing certificate {key.certificate} ({key.subject}) in key vault "
-            f"{key.name}",
+            f"{key.name}"
+            + (
+                ", if missing (not readable before this apply's Key Vault roles)"
+                if if_missing
+                else ""
+            ),
             before=before,
             after=before if exists else desired,
             diff=() if exists else attribute_diff(None, desired),
