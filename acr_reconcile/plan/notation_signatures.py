@@ -25,14 +25,7 @@ from acr_reconcile.live.state import LiveNotationSignature, LiveTag, SignatureVe
 from acr_reconcile.plan import names
 from acr_reconcile.plan.context import DocumentContext
 from acr_reconcile.plan.diffing import attribute_diff
-from acr_reconcile.plan.model import (
-    Action,
-    Change,
-    Kind,
-    NotationSignatureParams,
-    Reason,
-    RoleAssignmentParams,
-)
+from acr_reconcile.plan.model import Action, Change, Kind, NotationSignatureParams, Reason
 from acr_reconcile.spec.models import ImageSpec
 from acr_reconcile.spec.notation import NotationSpec
 
@@ -268,45 +261,11 @@ def _invalid(ctx: DocumentContext, index: int, image: ImageSpec, tag: str, live:
     return True
 
 
-def readable_after_grant(ctx: DocumentContext) -> bool:
-    """The vault's certificate answered 403 to the identity planning, and this plan grants
-    that identity its Key Vault roles on the vault: apply will read it (after the grant),
-    so signatures unknown now are planned rather than refused."""
-    notation = ctx.doc.spec.notation
-    key = notation.signing_key if notation is not None else None
-    vault = key.key_vault if key is not None else None
-    if vault is None:
-        return False
-    data = ctx.live.key_vaults.get((ctx.subscription.lower(), vault.name.lower()))
-    certificate = data.certificates.get(vault.certificate.lower()) if data else None
-    if certificate is None or certificate.readable:
-        return False
-    return any(
-        isinstance(c.params, RoleAssignmentParams) and c.params.for_caller and c.is_change
-        for c in ctx.changes
-    )
-
-
 def plan_notation_signatures(ctx: DocumentContext, tags: NotationTags) -> None:
     notation = ctx.doc.spec.notation
     assert notation is not None
     present = any(live is not None for _, _, _, live, _ in tags.entries)
-    if (
-        ctx.data is not None
-        and present
-        and not ctx.data.notation_read
-        and readable_after_grant(ctx)
-    ):
-        ctx.note(
-            ctx.registry_id,
-            "the signing certificate cannot be read yet by the identity running this plan, "
-            "which this plan grants a Key Vault role on its vault (a run that stopped after "
-            "creating the vault): the signatures are planned as unknown, and apply keeps any "
-            "valid one it finds by the same certificate",
-            "notation",
-            "notation-read-after-grant",
-        )
-    elif ctx.data is not None and present and not ctx.data.notation_read:
+    if ctx.data is not None and present and not ctx.data.notation_read:
         why = ctx.data.notation_problem
         ctx.error(
             ctx.registry_id,
