@@ -56,16 +56,16 @@ def _banner(title: str) -> None:
     print(f"\n\033[1m== {title}\033[0m" if sys.stdout.isatty() else f"\n== {title}", flush=True)
 
 
-def _run(args: list[str], env: dict[str, str], expect: set[int], *, show: str | None = None) -> str:
-    """Run a command, echo it and its output, and check its exit code."""
+def _run(
+    args: list[str], env: dict[str, str], expect: set[int], *, show: str | None = None
+) -> None:
+    """Run a command, echo it, let its output through as it comes (an apply that waits
+    for Key Vault says so while it waits), and check its exit code."""
     print(f"$ {show or shlex.join(args)}", flush=True)
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    sys.stdout.write(done.stdout)
-    sys.stdout.write(done.stderr)
+    done = subprocess.run(args, env=env, stderr=subprocess.STDOUT, check=False)
     print(f"(exit {done.returncode})", flush=True)
     if done.returncode not in expect:
         raise DemoFailed(f"{show or shlex.join(args)} exited {done.returncode}, expected {expect}")
-    return done.stdout
 
 
 def _tool(*args: str) -> list[str]:
@@ -225,6 +225,7 @@ def main() -> int:
     tool = Path(sys.executable).parent / "acr-reconcile"
     print(
         "The sandbox keeps running (with the rules before the cut-off). Continue by hand:\n"
+        f"  export ACR_RECONCILE_SANDBOX_DIR={state_dir}\n"
         f'  eval "$({tool} sandbox env)"\n'
         f"  source {env_file}   # mode 0600: the DCT passphrases this demo made up\n"
         f"  {tool} verify {demo_dir / 'today.yaml'}\n"
