@@ -89,31 +89,35 @@ def _threaded(
             context.__exit__(None, None, None)
 
 
-def push_images(handle: Any, login_server: str, count: int, prefix: str = "t") -> list[Image]:
-    """``count`` distinct OCI images (a config of their own, no layers) tagged
-    ``<prefix>0000``…, in REPOSITORY."""
+def push_images(
+    handle: Any, login_server: str, count: int, repository: str = REPOSITORY, prefix: str = "t"
+) -> list[Image]:
+    """``count`` distinct OCI images tagged ``<prefix>0000``…: one shared config, no
+    layers, an annotation of their own (so one manifest PUT each)."""
     from acr_reconcile.notation.manifest import OCI_MANIFEST
 
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
+    ).encode()
+    with registry_client(handle, login_server) as client:
+        config_digest = client.push_blob(repository, config)
+
     def push(client: Any, index: int) -> Image:
-        labels = {"Labels": {"bench.index": str(index)}}
-        rootfs = {"type": "layers", "diff_ids": []}
-        config = json.dumps(
-            {"architecture": "amd64", "os": "linux", "rootfs": rootfs, "config": labels}
-        ).encode()
         manifest = json.dumps(
             {
                 "schemaVersion": 2,
                 "mediaType": OCI_MANIFEST,
                 "config": {
                     "mediaType": "application/vnd.oci.image.config.v1+json",
-                    "digest": client.push_blob(REPOSITORY, config),
+                    "digest": config_digest,
                     "size": len(config),
                 },
                 "layers": [],
+                "annotations": {"org.example.bench.index": f"{prefix}{index}"},
             }
         ).encode()
         tag = f"{prefix}{index:04d}"
-        digest = client.push_manifest(REPOSITORY, tag, manifest, OCI_MANIFEST)
+        digest = client.push_manifest(repository, tag, manifest, OCI_MANIFEST)
         return Image(tag, OCI_MANIFEST, digest, len(manifest))
 
     return _threaded(handle, login_server, range(count), push)
@@ -195,27 +199,35 @@ def push_signatures(
     _threaded(handle, login_server, images, sign)
 
 
-def signature_counts(handle: Any, login_server: str, images: Sequence[Image]) -> Counter[str]:
+def signature_counts(
+    handle: Any, login_server: str, images: Sequence[Image], repository: str = REPOSITORY
+) -> Counter[str]:
     """How many Notary Project signature manifests the registry lists for each image's
     digest (referrers API, artifactType filter): a retry that pushed twice shows as 2."""
     from acr_reconcile.notation.manifest import SIGNATURE_ARTIFACT_TYPE
     from acr_reconcile.registry.referrers import referrers
 
     def count(client: Any, image: Image) -> tuple[str, int]:
-        found = referrers(client, REPOSITORY, image.digest, SIGNATURE_ARTIFACT_TYPE)
+        found = referrers(client, repository, image.digest, SIGNATURE_ARTIFACT_TYPE)
         return image.digest, len(found.referrers)
 
     return Counter(dict(_threaded(handle, login_server, images, count)))
 
 
 def spec_yaml(
-    handle: Any, registry: str, tags: Sequence[str], notation: str | None, signers: str = ""
+    handle: Any,
+    registry: str,
+    tags: Sequence[str],
+    notation: str | None,
+    *,
+    sign: bool | None = None,
+    repository: str = REPOSITORY,
 ) -> str:
     """One document: the registry, ``notation`` (a YAML block, or none) and every tag
-    declared in one image entry (``sign: true`` with a notation block, else ``sign: false``:
-    present, not signed)."""
+    declared in one image entry, ``sign: true`` by default with a notation block and
+    ``sign: false`` (present, not signed) without."""
     tag_list = ", ".join(tags)
-    sign = "true" if notation else "false"
+    signed = "true" if (notation is not None if sign is None else sign) else "false"
     return (
         "apiVersion: acr-reconcile/v1\n"
         "kind: RegistryTrust\n"
@@ -223,6 +235,68 @@ def spec_yaml(
         f"resourceGroup: {{name: {GROUP}, location: {LOCATION}}}\n"
         f"registry: {{name: {registry}, sku: Premium}}\n"
         + (notation or "")
-        + signers
-        + f"images:\n  - {{repository: {REPOSITORY}, tags: [{tag_list}], sign: {sign}}}\n"
+        + f"images:\n  - {{repository: {repository}, tags: [{tag_list}], sign: {signed}}}\n"
     )
+
+
+KEY_VAULT_SUBJECT = "CN=release, O=Contoso, L=Seattle, ST=WA, C=US"
+
+
+def key_vault_block(vault: str) -> str:
+    """A notation block signing with certificate ``release`` of ``vault`` (both made by
+    apply with the policy of Microsoft's signing tutorial: RSA 2048, PS256)."""
+    return (
+        "notation:\n  signingKey:\n    keyVault: "
+        f'{{name: {vault}, certificate: release, subject: "{KEY_VAULT_SUBJECT}"}}\n'
+    )
+
+
+FILE_KEY_BLOCK = """notation:
+  signingKey:
+    file: {key: dev/signing.key, certificate: dev/signing.crt}
+"""
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """The product's CLI in this process (its normal Azure code path, the environment
+    pointing at the sandbox); exit code and everything it printed."""
+    import contextlib
+    import io
+
+    from acr_reconcile.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+def must(code_and_output: tuple[int, str], what: str, expected: int = 0) -> str:
+    code, output = code_and_output
+    if code != expected:
+        raise RuntimeError(f"{what} exited {code}, expected {expected}:\n{output[-4000:]}")
+    return output
+
+
+def no_duplicates(counts: Counter[str], images: Sequence[Image]) -> str:
+    """'1,000 digests, one signature each', or an error naming the digests that have
+    none or more than one."""
+    wrong = {image.tag: counts[image.digest] for image in images if counts[image.digest] != 1}
+    if wrong:
+        sample = ", ".join(f"{tag}: {n}" for tag, n in list(wrong.items())[:10])
+        raise RuntimeError(f"{len(wrong)} digests do not have exactly one signature ({sample})")
+    return f"{len(images):,} digests, exactly one signature manifest each"
+
+
+def requests_of(handle: Any) -> Counter[str]:
+    """What the measured apply sent, by kind (from the sandbox's request log)."""
+    kinds: Counter[str] = Counter()
+    for entry in handle.requests(data_plane=True):
+        path, method, status = str(entry["path"]), entry["method"], entry["status"]
+        if status == 429:
+            kinds["429 answers"] += 1
+        elif entry.get("vault") and path.endswith("/sign"):
+            kinds["Key Vault signs"] += 1
+        elif method == "PUT" and "/manifests/" in path:
+            kinds["manifest pushes"] += 1
+    return kinds
