@@ -18,11 +18,13 @@ for Key Vault to honour the grant (``until_authorized``), bounded, saying so.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext
 from acr_reconcile.apply.keyvault_access import until_authorized
 from acr_reconcile.azure.clients import AzureSession
@@ -159,8 +161,9 @@ def require_signing_ready(
         if source.waits_for(params):
             say(f"{describe(params)}: signing is checked once this apply's Key Vault grants count")
             continue
-        try:
-            probe(source(params, ctx))
+        try:  # throttling (429) past the SDK's own retries is waited out here too
+            check = functools.partial(lambda p: probe(source(p, ctx)), params)
+            retry.call(check, describe(params), "signing", ctx.retry)
         except AcrReconcileError as error:
             problems.append(f"  {describe(params)}: {error}")
     if problems:

@@ -179,9 +179,8 @@ def test_walkthrough_with_notation_signs_with_key_vault_then_plans_clean(
     assert "+ notation signature hello-world:signed" in planned.out
     assert "notation-apply-unsupported" not in planned.text
 
-    applied = cli("apply", spec, "--auto-approve")
+    applied = cli("apply", spec, "--auto-approve")  # Key Vault holds the new grants back
     assert applied.code == 0, applied.text
-    assert "waiting for the new Key Vault role assignment" in applied.text
 
     registry = registry_client(sandbox, name)
     try:
@@ -281,6 +280,7 @@ OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 CERTIFICATE_USER = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+HUB = "docker.io/library/hello-world"
 V2 = "docker.io/library/hello-world:v2"
 
 
@@ -432,3 +432,82 @@ images:
     finally:
         registry.close()
     assert cli("plan", spec, "--detailed-exitcode").code == 0
+
+
+def test_key_vault_throttling_is_waited_out_without_a_duplicate_signature(
+    today: Setting, cli: Cli, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """Key Vault answers four signs in a row 429 with Retry-After (as it does over its
+    per-vault limit), one more than the SDK retries a status: its retry waits out three,
+    apply's own retry the fourth; every tag gets one signature, none twice."""
+    name, vault = "regnotationapply", "kv-apply-api"
+    spec = tmp_path / "walkthrough.yaml"
+    more = "".join(
+        f"  - {{repository: hello-world, tags: [{t}], source: '{HUB}:{t}'}}\n"
+        for t in ("burst-1", "burst-2", "burst-3")
+    )
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app) + more)
+    sign = r"^/keys/release/[0-9a-f]+/sign$"
+    sandbox.set_faults(
+        [
+            {
+                "plane": "data",
+                "method": "POST",
+                "path": sign,
+                "status": 429,
+                "retryAfter": 1,
+                "count": 4,
+            }
+        ]
+    )
+    sandbox.clear_requests()
+    try:
+        applied = cli("apply", spec, "--auto-approve")
+        fired = sandbox.faults()[0]["fired"]
+    finally:
+        sandbox.clear_faults()
+    assert applied.code == 0, applied.text
+    assert fired == 4
+    answered = [
+        e["status"] for e in sandbox.requests(data_plane=True) if e["path"].endswith("/sign")
+    ]
+    assert answered.count(429) == 4 and answered.count(200) >= 3, answered
+    registry = registry_client(sandbox, name)
+    try:
+        for tag in ("burst-1", "burst-2", "burst-3", "signed"):
+            assert len(signatures(registry.client, "hello-world", tag)) == 1, tag
+    finally:
+        registry.close()
+    assert cli("plan", spec, "--detailed-exitcode").code == 0
+
+
+def test_signing_under_the_vaults_own_limit_ends_signed_once_each(
+    today: Setting, cli: Cli, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The sandbox's Key Vault limit (per vault and window, as Azure's) set to 3 key
+    transactions per 3 s: four signatures at once meet 429 + Retry-After until the window
+    ends; all land, each once."""
+    name, vault = "regnotationapply", "kv-apply-api"
+    spec = tmp_path / "walkthrough.yaml"
+    more = "".join(
+        f"  - {{repository: hello-world, tags: [{t}], source: '{HUB}:{t}'}}\n"
+        for t in ("limit-1", "limit-2", "limit-3", "limit-4")
+    )
+    spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app) + more)
+    sandbox.clear_requests()
+    sandbox.settings(keyvault_throttle={"transactions": 3, "windowSeconds": 3})
+    try:
+        applied = cli("apply", spec, "--auto-approve")
+    finally:
+        sandbox.settings(keyvault_throttle={"transactions": 4000, "windowSeconds": 10})
+    assert applied.code == 0, applied.text
+    answered = [
+        e["status"] for e in sandbox.requests(data_plane=True) if e["path"].endswith("/sign")
+    ]
+    assert 429 in answered, answered  # the limit was met, and waited out
+    registry = registry_client(sandbox, name)
+    try:
+        for tag in ("limit-1", "limit-2", "limit-3", "limit-4"):
+            assert len(signatures(registry.client, "hello-world", tag)) == 1, tag
+    finally:
+        registry.close()
