@@ -90,7 +90,7 @@ def plan_key_vault(ctx: DocumentContext) -> None:
         and certificate.exists
         and not certificate.readable
         and data is not None
-        and not _caller_holds_vault_data_role(ctx, data)
+        and not _caller_may_read_certificates(ctx, data)
     )
     creates_certificate = certificate is None or not certificate.exists or unknown
     caller_roles = plan_vault_roles(ctx, key, group, vault, data, creates_certificate)
@@ -278,29 +278,26 @@ def _check_expiry(
         )
 
 
-# Key Vault's data-plane built-in roles (Azure's GUIDs): Administrator, Certificates
-# Officer, Certificate User, Crypto Officer, Crypto User, Reader, Secrets Officer, Secrets User
-_VAULT_DATA_ROLES = frozenset(
+# Key Vault's built-in roles that read certificates (``certificates/read``; Azure's GUIDs):
+# Administrator, Certificates Officer, Certificate User, Reader
+_CERTIFICATE_READERS = frozenset(
     {
         "00482a5a-887f-4fb3-b363-3b7fe8e74483",
         "a4417e6f-fecd-4de8-b567-7b0420556985",
         "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
-        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
-        "12338af0-0e69-4776-bea7-57ae8d297424",
         "21090545-7ca7-4776-b22c-e363652d74d2",
-        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-        "4633458b-17de-408a-b874-0445c86b69e6",
     }
 )
 
 
-def _caller_holds_vault_data_role(ctx: DocumentContext, data: LiveKeyVaultData) -> bool:
-    """Any Key Vault data role of the identity planning: then a 403 is Key Vault not
-    honouring it yet (or too little access), not a vault it was never given, and the
-    certificate is taken to exist as before."""
+def _caller_may_read_certificates(ctx: DocumentContext, data: LiveKeyVaultData) -> bool:
+    """The identity planning holds a role that reads certificates: then a 403 is Key Vault
+    not honouring it yet, and the certificate is taken to exist, as before. Without one,
+    the 403 says nothing about the certificate (a run may have stopped after creating the
+    vault), so this plan grants the roles and creates it if missing."""
     caller = (ctx.live.caller_object_id or "").lower()
     return any(
-        a.principal_id.lower() == caller and a.role_definition_guid.lower() in _VAULT_DATA_ROLES
+        a.principal_id.lower() == caller and a.role_definition_guid.lower() in _CERTIFICATE_READERS
         for a in data.role_assignments
     )
 
