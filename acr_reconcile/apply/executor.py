@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol
 
 from acr_reconcile.errors import AcrReconcileError, ApplyError
@@ -74,7 +75,19 @@ class ApplyResult:
 
     def status_of(self, address: str) -> Status | None:
         """The outcome of one change (None when it was not part of the run)."""
-        return next((r.status for r in self.results if address in r.addresses), None)
+        return self._status_by_address.get(address)
+
+    @cached_property
+    def _status_by_address(self) -> dict[str, Status]:
+        """Every change's outcome by address, built once: the report and the applied
+        record ask for each change, and scanning every unit's addresses per change made
+        a 10,000-signature apply quadratic. The first unit naming an address wins, as
+        the scan did."""
+        found: dict[str, Status] = {}
+        for result in self.results:
+            for address in result.addresses:
+                found.setdefault(address, result.status)
+        return found
 
     def raise_for_failures(self) -> None:
         failed = self.of(Status.FAILED)

@@ -1,6 +1,7 @@
 """Putting a Notary Project signature into a registry, and taking one out.
 
-A push uploads the empty config and the envelope blob, then the signature manifest by its
+A push uploads the empty config (once per repository and client: every signature
+shares it) and the envelope blob, then the signature manifest by its
 digest, all as the bytes given (the manifest's digest is over exactly what is sent). The
 registry says whether it handled the manifest's ``subject`` (``OCI-Subject``, the OCI 1.1
 referrers API); where it did not, the manifest is added to the ``sha256-<hex>`` index
@@ -49,7 +50,7 @@ def index_descriptor(artifact: SignatureArtifact) -> dict[str, Any]:
 def push_signature(
     client: RegistryClient, repository: str, subject_digest: str, artifact: SignatureArtifact
 ) -> Pushed:
-    client.push_blob(repository, artifact.config)
+    client.push_shared_blob(repository, artifact.config)
     client.push_blob(repository, artifact.envelope)
     pushed = client.put_manifest(repository, artifact.digest, artifact.manifest, OCI_MANIFEST)
     if pushed.oci_subject and pushed.oci_subject.strip() == subject_digest:
