@@ -1,11 +1,11 @@
-"""Signing 10,000 digests in one ``apply`` with a Key Vault key under the emulator's Key
+"""Signing many digests in one ``apply`` with a Key Vault key under the emulator's Key
 Vault throttling, against the throttle floor; and no duplicate signature from any retry.
 
-A private sandbox gets a Premium registry under today's rules with 10,000 distinct
-images in one repository and Key Vault throttling on (setting ``keyVaultThrottle``) at
-``LIMIT`` transactions per 10-second window per vault: Azure's own 4,000 by default;
-``NOTATION_THROTTLED_LIMIT`` lowers it so that the limit, not the machine, bounds the run
-(the apply signs and pushes about a dozen signatures a second on the 2-core VM, far below
+A private sandbox gets a Premium registry under today's rules with ``SIGNATURES``
+distinct images in one repository and Key Vault throttling on (setting
+``keyVaultThrottle``) at ``LIMIT`` transactions per 10-second window per vault: by
+default 1,000 at 80, so that the limit, not the machine, bounds the run; the full run
+(``NOTATION_THROTTLED_FULL=1``) is the issue's 10,000 at Azure's own 4,000 (the apply signs and pushes about a dozen signatures a second on the 2-core VM, far below
 Azure's 400/s, so at Azure's limit the figure measures the machine). One apply of the
 document with every tag ``sign: true`` makes the vault, the certificate and the roles,
 then signs each digest through Key Vault; every 429 (``Retry-After``: the seconds to the
@@ -17,8 +17,10 @@ last signature manifest pushed (the sandbox's request log); the apply's wall tim
 adds reading the 10,000 tags and creating the vault and certificate, is shown beside it.
 Afterwards the signature manifests of every digest are counted: exactly one each, or the
 run fails. Target: the span within 1.2 × the floor. Run:
-``python -m benchmarks notation_sign_throttled`` (``NOTATION_THROTTLED_SIGNATURES`` and
-``NOTATION_THROTTLED_LIMIT`` change 10,000 and the limit).
+``python -m benchmarks notation_sign_throttled``: by default 1,000 signatures at 80
+transactions per 10 s (throttle-bound, a few minutes); ``NOTATION_THROTTLED_FULL=1`` for
+10,000 at Azure's 4,000; ``NOTATION_THROTTLED_SIGNATURES`` and ``NOTATION_THROTTLED_LIMIT``
+override the count and the limit.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ from typing import Any
 from benchmarks import _notation
 from benchmarks._sandbox import run_on_private_sandbox
 
-SIGNATURES = int(os.environ.get("NOTATION_THROTTLED_SIGNATURES", "10000"))
-LIMIT = int(os.environ.get("NOTATION_THROTTLED_LIMIT", "4000"))  # per 10-s window: Azure's
+# By default 1,000 signatures at 80 transactions per 10 s: throttle-bound (the machine
+# signs far faster than 8/s) and done in a few minutes. NOTATION_THROTTLED_FULL=1 runs the
+# issue's 10,000 at Azure's 4,000 per 10 s, which on a 2-core VM measures the machine
+# (about 40 minutes); the two variables below still override either.
+FULL = os.environ.get("NOTATION_THROTTLED_FULL", "") not in ("", "0")
+SIGNATURES = int(os.environ.get("NOTATION_THROTTLED_SIGNATURES", "10000" if FULL else "1000"))
+LIMIT = int(os.environ.get("NOTATION_THROTTLED_LIMIT", "4000" if FULL else "80"))
 WINDOW_SECONDS = 10
 TARGET_RATIO = 1.2
 REGISTRY = "benchthrottled"
