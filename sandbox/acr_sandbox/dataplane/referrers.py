@@ -146,6 +146,10 @@ class ReferrersIndex:
             stamp = -2
         if stamp == index.stamp and not index.dirty:
             return index
+        if not index.dirty:
+            index.stamp = stamp
+            self._added(repository, index)
+            return index
         index.stamp, index.dirty = stamp, False
         present = {m.digest for m in self.storage.manifests(repository)}
         for digest in list(index.known):
@@ -161,6 +165,31 @@ class ReferrersIndex:
         index.by_subject = {k: sorted(v, key=lambda r: r.digest) for k, v in grouped.items()}
         index.rendered = {}
         return index
+
+    def _added(self, repository: str, index: _RepoIndex) -> None:
+        """Only additions since the last look (nothing was deleted through the
+        loginServer): read the new manifests alone. Re-reading every manifest of the
+        repository on each push made signing N tags cost N² (each signature's push is
+        followed by the next tag's listing)."""
+        revisions = self.storage.revisions_dir(repository)
+        try:
+            names = [entry.name for entry in os.scandir(revisions)]
+        except OSError:
+            return
+        touched: set[str] = set()
+        for name in names:
+            digest = f"sha256:{name}"
+            if digest in index.known or not os.path.exists(os.path.join(revisions, name, "link")):
+                continue  # known, or not (yet) a manifest: as storage.manifests() counts
+            body = self.storage.blob(digest)
+            found = _parse(body, digest)[1] if body else None
+            index.known[digest] = found
+            if found is not None:
+                touched.add(found.subject)
+                index.by_subject[found.subject] = [*index.by_subject.get(found.subject, ()), found]
+        for subject in touched:
+            index.by_subject[subject] = sorted(index.by_subject[subject], key=lambda r: r.digest)
+        index.rendered = {}
 
 
 def _page_size(raw: str | None) -> int | None:
