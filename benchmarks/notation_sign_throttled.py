@@ -5,8 +5,9 @@ A private sandbox gets a Premium registry under today's rules with ``SIGNATURES`
 distinct images in one repository and Key Vault throttling on (setting
 ``keyVaultThrottle``) at ``LIMIT`` transactions per 10-second window per vault: by
 default 1,000 at 80, so that the limit, not the machine, bounds the run; the full run
-(``NOTATION_THROTTLED_FULL=1``) is the issue's 10,000 at Azure's own 4,000 (the apply signs and pushes about a dozen signatures a second on the 2-core VM, far below
-Azure's 400/s, so at Azure's limit the figure measures the machine). One apply of the
+(``NOTATION_THROTTLED_FULL=1``) is the issue's 10,000 at Azure's own 4,000 (the apply
+signs and pushes about a dozen signatures a second on the 2-core VM, far below Azure's
+400/s, so at Azure's limit the figure measures the machine). One apply of the
 document with every tag ``sign: true`` makes the vault, the certificate and the roles,
 then signs each digest through Key Vault; every 429 (``Retry-After``: the seconds to the
 window's end) is waited out by the product's retry policy.
