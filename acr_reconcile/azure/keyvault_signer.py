@@ -64,6 +64,10 @@ class KeyVaultSigner:
         crypto = CryptographyClient(str(certificate.key_id), credential, **client_options)
         return cls(crypto, [leaf], str(certificate.key_id))
 
+    def close(self) -> None:
+        """Close the CryptographyClient's connections (the run is done signing)."""
+        self._crypto.close()
+
     @property
     def key_id(self) -> str:
         """The Key Vault key (version) that signs: ``https://<vault>/keys/<name>/<version>``."""

@@ -123,6 +123,13 @@ def _require_signing_ready(plan: Plan, ctx: ApplyContext, args: argparse.Namespa
     )
 
 
+def _close_signers(ctx: ApplyContext) -> None:
+    from acr_reconcile.apply.notation_keys import SignerSource
+
+    if ctx.notation is not None and isinstance(ctx.notation.signer, SignerSource):
+        ctx.notation.signer.close()
+
+
 def _execute(plan: Plan, ctx: ApplyContext, args: argparse.Namespace) -> ApplyResult:
     from dataclasses import replace
 
@@ -353,9 +360,12 @@ def _run(args: argparse.Namespace) -> int:
 
         ledger = MigrationLedger()
         ctx = _context(plan, connection, args, ledger)
-        _require_signing_ready(plan, ctx, args)  # before the first write, as require_ready
-        _write_evidence(plan, live, args, ledger)
-        result = _execute(plan, ctx, args)
+        try:
+            _require_signing_ready(plan, ctx, args)  # before the first write, as require_ready
+            _write_evidence(plan, live, args, ledger)
+            result = _execute(plan, ctx, args)
+        finally:
+            _close_signers(ctx)
         _summary(plan, result, args)
         if result.interrupted:
             return _interrupted(result, args)

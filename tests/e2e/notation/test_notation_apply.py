@@ -423,6 +423,8 @@ images:
 """)
     applied = cli("apply", spec, "--auto-approve")
     assert applied.code == 0, applied.text
+    key_body = (tmp_path / "dev" / "signing.key").read_text().splitlines()[1]
+    assert key_body not in applied.text  # the private key never reaches the output
     registry = registry_client(sandbox, name)
     try:
         for tag in ("signed", "other"):

@@ -320,3 +320,44 @@ def test_by_subject_a_self_signed_leaf_of_the_trusted_identity_is_trusted() -> N
     assert verdict(self_signed("p256")) is Verdict.SIGNED
     assert verdict(fabrikam) is Verdict.UNTRUSTED  # another identity
     assert verdict(ca_chain("p256")) is Verdict.UNTRUSTED  # a chain needs a real anchor
+
+
+# --- which vaults' 403s are a grant's delay, not a refusal ------------------------------
+
+
+def test_vaults_this_plan_makes_or_grants_the_caller_roles_on_are_waited_for() -> None:
+    from acr_reconcile.apply.notation_keys import vaults_made_or_granted
+    from acr_reconcile.plan.model import (
+        Action,
+        Change,
+        Kind,
+        Plan,
+        Reason,
+        RoleAssignmentParams,
+        SigningCertificateParams,
+    )
+
+    vault = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/"
+
+    def role(scope: str, for_caller: bool) -> Change:
+        params = RoleAssignmentParams("s", "g", "r", scope, "n", "p", "ServicePrincipal", "x",
+                                      for_caller=for_caller)  # fmt: skip
+        return Change(f"role:{scope}{for_caller}", Kind.ROLE_ASSIGNMENT, Action.CREATE,
+                      Reason.MISSING, scope, "role", params=params)  # fmt: skip
+
+    certificate = SigningCertificateParams("s", "g", "Made-Here", "c", "CN=x", "RSA", 2048,
+                                           False, "digitalSignature", "1.3.6.1.5.5.7.3.3", 12,
+                                           False)  # fmt: skip
+    made = Change(
+        "cert", Kind.SIGNING_CERTIFICATE, Action.CREATE, Reason.MISSING, "c", "cert",
+        params=certificate,
+    )  # fmt: skip
+    plan = Plan(
+        (
+            role(vault + "Granted", True),
+            role(vault + "SignersOnly", False),  # a signer's grant: the caller waits for none
+            role("/subscriptions/s/resourceGroups/g/providers/x/registries/r", True),
+            made,
+        )
+    )
+    assert vaults_made_or_granted(plan) == {"granted", "made-here"}
