@@ -87,6 +87,15 @@ class SignerSource:
                 self._made[name] = self._build(params, ctx)
             return self._made[name]
 
+    def close(self) -> None:
+        """Close the signers' clients (Key Vault connections); the run signs no more."""
+        with self._lock:
+            made, self._made = list(self._made.values()), {}
+        for signer in made:
+            close = getattr(signer, "close", None)
+            if close is not None:
+                close()
+
     def _build(self, params: NotationSignatureParams, ctx: ApplyContext) -> Signer:
         if params.key_source == "file":
             return file_signer(params)
