@@ -77,10 +77,11 @@ format: venv
 	$(BIN)/ruff format .
 
 # The tool's tests, then the emulator's (each its own pytest project; its peer tests run
-# the az CLI from .venv-az).
+# the az CLI from .venv-az). The slowest tests are listed at the end, so a run that grows
+# says where.
 test: sysdeps venv az-cli lint
-	$(BIN)/pytest -q
-	cd sandbox && ../$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
+	cd sandbox && ../$(BIN)/pytest -q --durations=5
 
 demo: sysdeps venv
 	$(BIN)/python -m acr_reconcile.demo
