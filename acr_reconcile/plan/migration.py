@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from acr_reconcile.live.dct import DctInventory, ProblemKind, dct_inventory
 from acr_reconcile.live.reader import continues_migration, migrates_from_dct
@@ -299,16 +300,12 @@ def _signature(
             after={"digest": digest, "tags": list(tags), "from": "docker-content-trust"},
             depends_on=tuple(depends),
             spec_location=ctx.where("notation"),
-            params=NotationSignatureParams(
-                subscription_id=ctx.subscription,
-                resource_group=ctx.resource_group,
-                registry=ctx.registry_name,
-                login_server=ctx.login_server,
-                repository=repository,
-                tag=tags[0],
-                digest=digest,
+            params=_carried_params(
+                ctx,
+                repository,
+                digest,
+                tags,
                 size=size,
-                media_type=_media_type(ctx, repository, digest),
                 signature_format=notation.signature_format.value,
                 key_source="key-vault" if vault is not None else "file",
                 subject=vault.subject if vault is not None else None,
@@ -357,16 +354,12 @@ def _carried_in_sync(
             before=state,
             after=state,
             spec_location=ctx.where("notation"),
-            params=NotationSignatureParams(
-                subscription_id=ctx.subscription,
-                resource_group=ctx.resource_group,
-                registry=ctx.registry_name,
-                login_server=ctx.login_server,
-                repository=repository,
-                tag=tags[0],
-                digest=digest,
+            params=_carried_params(
+                ctx,
+                repository,
+                digest,
+                tags,
                 size=None,
-                media_type=_media_type(ctx, repository, digest),
                 signature_format=ctx.doc.spec.notation.signature_format.value
                 if ctx.doc.spec.notation
                 else "cose",
@@ -376,6 +369,24 @@ def _carried_in_sync(
             ),
             target=ctx.target,
         )
+    )
+
+
+def _carried_params(
+    ctx: DocumentContext, repository: str, digest: str, tags: tuple[str, ...], **key: Any
+) -> NotationSignatureParams:
+    """The signature of a carried digest: named by its first DCT tag; ``key`` says how it
+    is (or was) signed."""
+    return NotationSignatureParams(
+        subscription_id=ctx.subscription,
+        resource_group=ctx.resource_group,
+        registry=ctx.registry_name,
+        login_server=ctx.login_server,
+        repository=repository,
+        tag=tags[0],
+        digest=digest,
+        media_type=_media_type(ctx, repository, digest),
+        **key,
     )
 
 

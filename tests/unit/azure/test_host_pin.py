@@ -4,6 +4,7 @@ issued for. Real HTTPS servers and the real SDK client, as a run uses them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -39,6 +40,18 @@ def _delete_group(session: AzureSession) -> None:
         session.close()
 
 
+def _accepting_delete(seen: list[Seen], holder: dict[str, str]) -> Callable[[Seen], Reply]:
+    """ARM accepting a DELETE with a polling URL (``holder["poll"]``), then answering done."""
+
+    def handle(request: Seen) -> Reply:
+        seen.append(request)
+        if request.method == "DELETE":
+            return Reply(202, {"Location": holder["poll"], "Retry-After": "0"})
+        return Reply(200, {"Content-Type": "application/json"}, b"{}")
+
+    return handle
+
+
 def test_a_polling_url_on_another_host_is_refused_and_gets_no_token(
     certs: tuple[Path, Path, Path], servers: list[FakeServer]
 ) -> None:
@@ -61,14 +74,7 @@ def test_the_same_server_under_another_name_is_another_host(
 ) -> None:
     seen: list[Seen] = []
     holder: dict[str, str] = {}
-
-    def handle(request: Seen) -> Reply:
-        seen.append(request)
-        if request.method == "DELETE":
-            return Reply(202, {"Location": holder["poll"], "Retry-After": "0"})
-        return Reply(200, {"Content-Type": "application/json"}, b"{}")
-
-    arm = FakeServer(certs, handle)
+    arm = FakeServer(certs, _accepting_delete(seen, holder))
     servers.append(arm)
     holder["poll"] = f"{arm.url('localhost')}/operations/1?api-version=2022-09-01"
 
@@ -83,14 +89,7 @@ def test_a_polling_url_on_the_endpoint_is_followed(
 ) -> None:
     seen: list[Seen] = []
     holder: dict[str, str] = {}
-
-    def handle(request: Seen) -> Reply:
-        seen.append(request)
-        if request.method == "DELETE":
-            return Reply(202, {"Location": holder["poll"], "Retry-After": "0"})
-        return Reply(200, {"Content-Type": "application/json"}, b"{}")
-
-    arm = FakeServer(certs, handle)
+    arm = FakeServer(certs, _accepting_delete(seen, holder))
     servers.append(arm)
     holder["poll"] = f"{arm.url()}/operations/1?api-version=2022-09-01"
 
