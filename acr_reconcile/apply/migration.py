@@ -22,6 +22,7 @@ from cryptography import x509
 
 from acr_reconcile.errors import AcrReconcileError, AzureError
 from acr_reconcile.live.dct import DctInventory
+from acr_reconcile.live.fanout import read_all
 from acr_reconcile.live.state import SignatureVerdict
 from acr_reconcile.plan.model import Change, SignatureVerificationParams
 from acr_reconcile.plan.names import target_key
@@ -132,19 +133,24 @@ def carried_verifier(
         policy = _policy(_signing_anchor(session, params), params)
         client = data_plane.registry(params.login_server)
         now = datetime.now(UTC)
-        failed: list[str] = []
         digests = sorted(inventory.digests().items())
-        for (repository, digest), tags in digests:
+
+        def problem(item: tuple[tuple[str, str], tuple[str, ...]]) -> str | None:
+            (repository, digest), tags = item
             where = f"{repository}@{digest} (tags {', '.join(tags)})"
             manifest = client.manifest(repository, digest)
             if manifest is None:
-                failed.append(f"{where}: the manifest is no longer in the registry")
-                continue
+                return f"{where}: the manifest is no longer in the registry"
             subject = Descriptor(str(manifest.media_type), digest, int(manifest.size))
             signatures, _ = read_signatures(client, repository, subject, policy, now)
-            if not any(s.verdict is SignatureVerdict.TRUSTED for s in signatures):
-                why = "; ".join(s.reason or s.verdict.value for s in signatures) or "unsigned"
-                failed.append(f"{where}: no trusted Notation signature ({why})")
+            if any(s.verdict is SignatureVerdict.TRUSTED for s in signatures):
+                return None
+            why = "; ".join(s.reason or s.verdict.value for s in signatures) or "unsigned"
+            return f"{where}: no trusted Notation signature ({why})"
+
+        # a few reads per digest, as plan reads them: bounded, in order, on the login server
+        found = read_all(problem, digests, "carried-verify")
+        failed = [p for p in found if p is not None]
         if failed:
             more = f"; and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
             raise AcrReconcileError(
