@@ -268,11 +268,9 @@ def _signature(
     size = next(
         e.size for e in inventory.entries if (e.repository, e.digest) == (repository, digest)
     )
-    listed = {t for i in ctx.doc.spec.images if i.repository == repository for t in i.tags}
+    listed = _listed_tags(ctx, repository)
     shown = ", ".join(t if t in listed else f"{t} (not in the document)" for t in tags)
-    address = names.image_address(
-        Kind.NOTATION_SIGNATURE.value, ctx.subscription, ctx.registry_name, repository, tags[0]
-    )
+    address = _carried_address(ctx, repository, tags)
     depends = [names.registry_address(ctx.subscription, ctx.registry_name)]
     if vault is not None:
         planned = {c.address for c in ctx.changes}
@@ -331,12 +329,10 @@ def _carried_in_sync(
 ) -> None:
     """A carried digest that is signed already: a no-op, so the plan shows it (the
     document's own tag on it shows its own)."""
-    listed = {t for i in ctx.doc.spec.images if i.repository == repository for t in i.tags}
+    listed = _listed_tags(ctx, repository)
     if listed & set(tags):
         return
-    address = names.image_address(
-        Kind.NOTATION_SIGNATURE.value, ctx.subscription, ctx.registry_name, repository, tags[0]
-    )
+    address = _carried_address(ctx, repository, tags)
     if any(c.address == address for c in ctx.changes):
         return
     state = {"digest": digest, "signed": True, "from": "docker-content-trust"}
@@ -369,6 +365,18 @@ def _carried_in_sync(
             ),
             target=ctx.target,
         )
+    )
+
+
+def _listed_tags(ctx: DocumentContext, repository: str) -> set[str]:
+    """The tags of ``repository`` the document itself declares."""
+    return {t for i in ctx.doc.spec.images if i.repository == repository for t in i.tags}
+
+
+def _carried_address(ctx: DocumentContext, repository: str, tags: tuple[str, ...]) -> str:
+    """A carried digest's signature is addressed by its first DCT tag."""
+    return names.image_address(
+        Kind.NOTATION_SIGNATURE.value, ctx.subscription, ctx.registry_name, repository, tags[0]
     )
 
 
