@@ -134,7 +134,10 @@ def key_vault_signer(session: AzureSession, params: NotationSignatureParams) -> 
         )
     certificates = session.certificates(vault.vault_uri)
     return KeyVaultSigner.from_certificate(
-        certificates, str(params.certificate), session.credential, **session.data_plane_options()
+        certificates,
+        str(params.certificate),
+        session.credential,
+        **session.data_plane_options(vault.vault_uri),
     )
 
 
