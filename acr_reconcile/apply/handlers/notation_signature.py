@@ -16,7 +16,8 @@ certificate that verifies is kept (a rerun after a crash, or a retry, never adds
 second). Then the envelope (COSE, or JWS on request) over the manifest's descriptor is
 signed through the signer (the digest goes to Key Vault, or the local key signs it), and
 the envelope, the empty config and the signature manifest are pushed as the bytes that
-were hashed (``registry/signature_push.py``). A delete takes the signature manifest out
+were hashed (``registry/signature_push.py``); the run's ledger keeps what was pushed, for
+a migration's verification (``apply/migration.py``). A delete takes the signature manifest out
 of the tag-schema index and deletes it.
 """
 
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 from acr_reconcile.apply import retry
 from acr_reconcile.apply.context import ApplyContext, NotationSeams
 from acr_reconcile.apply.handlers.common import registry_coordinates
+from acr_reconcile.apply.migration import PushedSignature
 from acr_reconcile.errors import AcrReconcileError, ConfigError, RegistryError
 from acr_reconcile.live.state import LiveNotationSignature, SignatureVerdict
 from acr_reconcile.notation.signer import Signer
@@ -120,6 +122,13 @@ def _create(change: Change, ctx: ApplyContext, seams: NotationSeams, client: Reg
     envelope = build_envelope(fmt, SignRequest(subject, signer, now))
     artifact = signature_artifact(envelope, fmt, subject, chain, now)
     pushed = push_signature(client, params.repository, subject.digest, artifact)
+    # what a migration's verification of this digest needs, without reading it back
+    ctx.migration.pushed(
+        params.subscription_id,
+        params.registry,
+        params.repository,
+        PushedSignature(subject, pushed.digest, fmt.media_type, artifact.envelope),
+    )
     return f"signed {subject.digest[:19]}… ({fmt.value}): {pushed.note}"
 
 
