@@ -83,7 +83,11 @@ class RegistryClient:
         )
         self._verify = verify
         self._session = data_plane_session()
-        self._known: dict[tuple[str, bool], str] = {}
+        # a token per repository and kind of access: a DELETE's challenge asks for the
+        # delete scope alone, which must not replace the token pushes use
+        self._known: dict[tuple[str, str], str] = {}
+        # repositories where this identity may not delete (a 401/403/405 seen): asked once
+        self.deletes_refused: set[str] = set()
         # (repository, digest) of blobs this client saw present or pushed
         self._present: set[tuple[str, str]] = set()
 
@@ -101,7 +105,7 @@ class RegistryClient:
     ) -> requests.Response:
         """``path`` relative to the server or absolute (upload locations); bodies must be bytes."""
         url = urljoin(self._base, path)
-        key = (repository, write)
+        key = (repository, "delete" if method == "DELETE" else "push" if write else "pull")
         for attempt in (0, 1):
             headers = dict(kw.get("headers") or {})
             if key in self._known:

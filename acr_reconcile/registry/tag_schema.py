@@ -15,6 +15,15 @@ relied on here).
 
 The merge is pure (``merge_index``): descriptors are kept as the registry served them,
 none is listed twice, and the index is written only when it changes.
+
+Each write leaves the index it replaced untagged: one more manifest per signature, for
+good. Once an update is confirmed, the indexes it replaced (and its own earlier PUTs that
+another writer's replaced) are deleted, as notation's
+registry client (oras-go) deletes its dangling referrers index; an index that is tagged
+again (the same bytes) is kept. Deleting needs the registry's delete right (AcrDelete,
+Contributor or Owner; AcrPush has none): where it is refused, the index stays, the note
+says so, and this client does not ask again in that repository. It never fails the
+update, whose entry is in place by then.
 """
 
 from __future__ import annotations
@@ -112,6 +121,7 @@ def update_index(
     what was done, for the run's note. Raises when it does not hold after ``ATTEMPTS``."""
     tag = referrer_tag(subject_digest)
     where = f"{client.login_server}/{repository}:{tag}"
+    replaced: list[str] = []  # indexes this update's PUTs replaced, and its own PUTs
     wrote = False
     for attempt in range(ATTEMPTS):
         if attempt:
@@ -128,13 +138,43 @@ def update_index(
                 continue
             client.put_manifest(repository, tag, updated, INDEX_MEDIA_TYPE)
             wrote = True
-        if _confirmed(client, repository, tag, add, remove, sleep):
-            return "updated the referrers index" if wrote else "the referrers index already said so"
+            if current.digest is not None:
+                replaced.append(current.digest)
+            # untagged too if another writer's PUT wins; kept below if it is the one tagged
+            replaced.append(sha256_digest(updated))
+        tagged = _confirmed(client, repository, tag, add, remove, sleep)
+        if tagged is not None:
+            done = "updated the referrers index" if wrote else "the referrers index already said so"
+            return done + _delete_replaced(client, repository, replaced, tagged.digest)
     raise RegistryError(
         f"{where}: the referrers index kept changing under concurrent writers "
         f"({ATTEMPTS} attempts); run apply again",
         transient=True,
     )
+
+
+REFUSED = (401, 403, 405)  # no delete right, or a registry that allows no deletes
+
+
+def _delete_replaced(
+    client: RegistryClient, repository: str, replaced: list[str], tagged: str | None
+) -> str:
+    """Delete the indexes this update replaced (not the one tagged now); the note's tail."""
+    deleted = 0
+    for digest in dict.fromkeys(replaced):
+        if digest == tagged:
+            continue
+        if repository in client.deletes_refused:
+            return f"; the replaced index {digest} stays (deleting is refused here)"
+        try:
+            if client.delete_manifest(repository, digest):
+                deleted += 1
+        except RegistryError as error:
+            if error.status in REFUSED:
+                client.deletes_refused.add(repository)
+            why = f"HTTP {error.status}" if error.status else "the registry could not be reached"
+            return f"; the replaced index {digest} stays (deleting it failed: {why})"
+    return f"; deleted {deleted} replaced index(es)" if deleted else ""
 
 
 def _confirmed(
@@ -144,10 +184,11 @@ def _confirmed(
     add: Mapping[str, Any] | None,
     remove: str | None,
     sleep: Callable[[float], None],
-) -> bool:
+) -> _Read | None:
     """Read back twice, a moment apart: a writer that read before our PUT and wrote just
-    after it is seen by the second read."""
+    after it is seen by the second read. The second read when both say so, else None."""
     if not _done(_read(client, repository, tag).body, add, remove):
-        return False
+        return None
     sleep(CONFIRM_DELAY)
-    return _done(_read(client, repository, tag).body, add, remove)
+    last = _read(client, repository, tag)
+    return last if _done(last.body, add, remove) else None

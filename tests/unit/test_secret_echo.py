@@ -88,7 +88,7 @@ def test_an_echoing_registry_does_not_print_the_access_token(server: FakeServer)
     client = RegistryClient(
         f"127.0.0.1:{server.port}", SimpleNamespace(access_token=lambda **_: token), str(server.ca)
     )
-    client._known[("hello", False)] = token
+    client._known[("hello", "pull")] = token
     with pytest.raises(RegistryError, match="HTTP 400") as caught:
         client.manifest_body("hello", "v1")
     client.close()

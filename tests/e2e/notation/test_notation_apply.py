@@ -256,6 +256,14 @@ def test_sign_false_with_a_trusted_signature_deletes_it(
     spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app))
     assert cli("apply", spec, "--auto-approve").code == 0
     spec.write_text(walkthrough_spec(sandbox, name, vault, today.signer_app, sign=False))
+    registry = registry_client(sandbox, name)
+    try:
+        ref = registry.client.manifest("hello-world", "signed")
+        assert ref is not None
+        _, signed_index = tag_schema_index(registry.client, "hello-world", ref.digest)
+    finally:
+        registry.close()
+    assert (signed_index is None) is not cmk
 
     planned = cli("plan", spec, "--detailed-exitcode")
     assert planned.code == 2, planned.text
@@ -266,10 +274,11 @@ def test_sign_false_with_a_trusted_signature_deletes_it(
     registry = registry_client(sandbox, name)
     try:
         assert signatures(registry.client, "hello-world", "signed") == []
-        ref = registry.client.manifest("hello-world", "signed")
-        assert ref is not None
-        entries, _ = tag_schema_index(registry.client, "hello-world", ref.digest)
+        entries, index = tag_schema_index(registry.client, "hello-world", ref.digest)
         assert entries == []  # no entry names the deleted manifest
+        if signed_index is not None:  # the index it replaced is deleted, not left untagged
+            assert index != signed_index
+            assert registry.client.manifest("hello-world", signed_index) is None
     finally:
         registry.close()
     assert cli("plan", spec, "--detailed-exitcode").code == 0

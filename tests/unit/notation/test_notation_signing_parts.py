@@ -85,10 +85,22 @@ class _Racing:
 
     login_server = "registry.test"
 
-    def __init__(self, races: int) -> None:
+    def __init__(self, races: int, refuse_deletes: int | None = None) -> None:
         self.index: bytes | None = None
         self.races = races
         self.puts = 0
+        self.deleted: list[str] = []
+        self.refuse_deletes = refuse_deletes  # the status a DELETE gets; None: allowed
+        self.deletes_refused: set[str] = set()
+        self.delete_calls = 0
+
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        self.delete_calls += 1
+        if self.refuse_deletes is not None:
+            raise RegistryError("denied", status=self.refuse_deletes)
+        assert self.index is None or sha256_digest(self.index) != digest, "the tagged index"
+        self.deleted.append(digest)
+        return True
 
     def manifest(self, repository: str, reference: str) -> ManifestRef | None:
         if self.index is None:
@@ -116,7 +128,35 @@ def test_an_index_update_that_lost_a_race_is_merged_again() -> None:
     registry = _Racing(races=2)
     note = update_index(registry, "repo", SUBJECT, add=_entry(1), sleep=lambda _: None)  # type: ignore[arg-type]
     assert listed(registry.index) == {_entry(1)["digest"], _entry(9)["digest"]}
-    assert registry.puts == 3 and note == "updated the referrers index"
+    assert registry.puts == 3 and note.startswith("updated the referrers index")
+    # our first PUT (which the racer replaced) and the racer's index (replaced twice by
+    # the same bytes, deleted once); never the index tagged now
+    assert registry.deleted == [
+        sha256_digest(merge_index(None, add=_entry(1)) or b""),
+        sha256_digest(_index(_entry(9))),
+    ]
+
+
+def test_the_index_an_update_replaced_is_deleted_and_the_new_one_kept() -> None:
+    registry = _Racing(races=0)
+    registry.index = before = _index(_entry(2))
+    note = update_index(registry, "repo", SUBJECT, add=_entry(1), sleep=lambda _: None)  # type: ignore[arg-type]
+    assert note == "updated the referrers index; deleted 1 replaced index(es)"
+    assert registry.deleted == [sha256_digest(before)]
+    assert listed(registry.index) == {_entry(1)["digest"], _entry(2)["digest"]}
+
+
+@pytest.mark.parametrize("status", [401, 403, 405])
+def test_a_refused_delete_keeps_the_update_and_is_not_asked_again(status: int) -> None:
+    registry = _Racing(races=0, refuse_deletes=status)
+    registry.index = _index(_entry(2))
+    note = update_index(registry, "repo", SUBJECT, add=_entry(1), sleep=lambda _: None)  # type: ignore[arg-type]
+    assert note.startswith("updated the referrers index; the replaced index sha256:")
+    assert f"stays (deleting it failed: HTTP {status})" in note
+    assert _entry(1)["digest"] in listed(registry.index)
+    again = update_index(registry, "repo", SUBJECT, add=_entry(3), sleep=lambda _: None)  # type: ignore[arg-type]
+    assert "stays (deleting is refused here)" in again
+    assert registry.delete_calls == 1 and registry.deleted == []
 
 
 def test_an_index_that_already_lists_the_signature_is_not_written() -> None:
