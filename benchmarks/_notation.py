@@ -179,7 +179,8 @@ def push_signatures(
     signature manifest with the image as its subject; the referrers API lists it)."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+    from acr_reconcile.notation.envelopes import build_envelope
     from acr_reconcile.notation.manifest import OCI_MANIFEST, signature_artifact
     from acr_reconcile.notation.payload import Descriptor
     from acr_reconcile.notation.signer import FileSigner

@@ -21,7 +21,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from acr_reconcile.notation.envelope import MEDIA_TYPE_COSE, MEDIA_TYPE_JWS, parse_envelope
+from acr_reconcile.notation.envelope import MEDIA_TYPE_COSE, MEDIA_TYPE_JWS
+from acr_reconcile.notation.envelopes import parse_envelope
 from acr_reconcile.notation.payload import Descriptor
 from acr_reconcile.notation.verify import (
     NamedStore,

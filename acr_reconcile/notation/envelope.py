@@ -115,23 +115,3 @@ def chain_der(signer: Signer) -> Sequence[bytes]:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return [c.public_bytes(Encoding.DER) for c in signer.certificate_chain()]
-
-
-def build_envelope(format: SignatureFormat, request: SignRequest) -> bytes:
-    """The envelope bytes to push as the signature blob (media type ``format.media_type``)."""
-    from acr_reconcile.notation.cose import build_cose
-    from acr_reconcile.notation.jws import build_jws
-
-    return build_cose(request) if format is SignatureFormat.COSE else build_jws(request)
-
-
-def parse_envelope(media_type: str, data: bytes) -> ParsedEnvelope:
-    """Decode an envelope by its layer media type; EnvelopeError for anything else."""
-    from acr_reconcile.notation.cose import parse_cose
-    from acr_reconcile.notation.jws import parse_jws
-
-    if media_type == MEDIA_TYPE_COSE:
-        return parse_cose(data)
-    if media_type == MEDIA_TYPE_JWS:
-        return parse_jws(data)
-    raise EnvelopeError(f"signature media type {media_type!r} is neither JWS nor COSE")

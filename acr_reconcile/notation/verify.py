@@ -38,8 +38,8 @@ from acr_reconcile.notation.envelope import (
     EnvelopeError,
     ParsedEnvelope,
     SigningScheme,
-    parse_envelope,
 )
+from acr_reconcile.notation.envelopes import parse_envelope
 from acr_reconcile.notation.identity import Dn, certificate_subject, format_dn, matches
 from acr_reconcile.notation.payload import (
     PAYLOAD_MEDIA_TYPE,

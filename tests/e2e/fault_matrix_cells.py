@@ -255,12 +255,8 @@ def _notation_delete(sandbox: SandboxHandle, env: dict[str, str]) -> Scenario:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from acr_reconcile.notation.envelope import (
-        SignatureFormat,
-        SignRequest,
-        build_envelope,
-        chain_der,
-    )
+    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, chain_der
+    from acr_reconcile.notation.envelopes import build_envelope
     from acr_reconcile.notation.manifest import signature_artifact
     from acr_reconcile.notation.payload import Descriptor
     from acr_reconcile.notation.signer import FileSigner

@@ -91,12 +91,8 @@ def _own_policy(signer: Signer) -> VerificationPolicy:
 def _create(change: Change, ctx: ApplyContext, seams: NotationSeams, client: RegistryClient
             ) -> str:  # fmt: skip
     from acr_reconcile.live.notation import read_signatures
-    from acr_reconcile.notation.envelope import (
-        SignatureFormat,
-        SignRequest,
-        build_envelope,
-        chain_der,
-    )
+    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, chain_der
+    from acr_reconcile.notation.envelopes import build_envelope
     from acr_reconcile.notation.manifest import signature_artifact
     from acr_reconcile.notation.payload import Descriptor
     from acr_reconcile.registry.signature_push import push_signature

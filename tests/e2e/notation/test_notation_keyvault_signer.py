@@ -28,7 +28,8 @@ from joserfc import jwk, jws
 from joserfc.registry import HeaderParameter
 
 from acr_reconcile.azure.keyvault_signer import KeyVaultSigner
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.identity import parse_identity
 from acr_reconcile.notation.payload import Descriptor
 from acr_reconcile.notation.verify import (

@@ -17,7 +17,8 @@ import pytest
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource, Registry, Sku
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.manifest import (
     OCI_MANIFEST,
     SIGNATURE_ARTIFACT_TYPE,

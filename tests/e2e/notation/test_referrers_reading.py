@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from acr_reconcile.live.notation import read_signatures
 from acr_reconcile.live.state import SignatureVerdict
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.manifest import (
     EMPTY_CONFIG,
     EMPTY_CONFIG_TYPE,

@@ -14,7 +14,8 @@ from pathlib import Path
 from acr_reconcile.apply.migration import MigrationLedger, PushedSignature, carried_verifier
 from acr_reconcile.errors import AcrReconcileError
 from acr_reconcile.live.dct import DctInventory, InventoryEntry
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope, chain_der
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, chain_der
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.manifest import SIGNATURE_ARTIFACT_TYPE, signature_artifact
 from acr_reconcile.notation.payload import Descriptor
 from acr_reconcile.plan.model import Action, Change, Kind, Reason, SignatureVerificationParams

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc import jwk, jws
 from joserfc.registry import HeaderParameter
 
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.payload import Descriptor
 from tests.support.independent_notation import b64url as _b64url
 from tests.support.independent_notation import independent_verify as _independent_verify

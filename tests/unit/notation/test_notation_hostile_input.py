@@ -17,8 +17,8 @@ from acr_reconcile.notation.envelope import (
     MEDIA_TYPE_JWS,
     SignatureFormat,
     SignRequest,
-    build_envelope,
 )
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.manifest import SignatureManifestError, read_signature_manifest
 from acr_reconcile.notation.payload import Descriptor, PayloadError, parse_payload
 from acr_reconcile.notation.verify import (

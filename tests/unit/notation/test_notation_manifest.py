@@ -10,7 +10,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.manifest import (
     SignatureManifestError,
     check_blob,

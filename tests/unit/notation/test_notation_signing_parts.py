@@ -335,7 +335,8 @@ def _by_subject_policy(identity: str) -> Any:
 def test_by_subject_a_self_signed_leaf_of_the_trusted_identity_is_trusted() -> None:
     from datetime import UTC, datetime
 
-    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+    from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+    from acr_reconcile.notation.envelopes import build_envelope
     from acr_reconcile.notation.payload import Descriptor
     from acr_reconcile.notation.verify import Verdict, verify_envelope
     from tests.support.notation_certs import (

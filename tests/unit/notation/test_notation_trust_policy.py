@@ -12,7 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from acr_reconcile.cli import main
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.identity import WILDCARD, parse_identity
 from acr_reconcile.notation.payload import Descriptor
 from acr_reconcile.notation.signer import FileSigner

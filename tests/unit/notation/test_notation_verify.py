@@ -13,7 +13,8 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from acr_reconcile.notation.envelope import SignatureFormat, SignRequest, build_envelope
+from acr_reconcile.notation.envelope import SignatureFormat, SignRequest
+from acr_reconcile.notation.envelopes import build_envelope
 from acr_reconcile.notation.identity import parse_identity
 from acr_reconcile.notation.payload import Descriptor
 from acr_reconcile.notation.verify import (
