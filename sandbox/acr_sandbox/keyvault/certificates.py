@@ -17,9 +17,9 @@ from aiohttp import web
 from cryptography import x509
 
 from acr_sandbox.keyvault import bodies, certbuild, crypto, keys, secrets
+from acr_sandbox.keyvault.call import Call, call_of
 from acr_sandbox.keyvault.content import new_version, now
 from acr_sandbox.keyvault.errors import KeyVaultError, bad_parameter, kv_json, not_found
-from acr_sandbox.keyvault.plane import Call, call_of
 
 ACTION = "Microsoft.KeyVault/vaults/certificates/"
 PENDING_DETAILS = (

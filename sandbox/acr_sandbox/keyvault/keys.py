@@ -13,8 +13,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acr_sandbox.keyvault import bodies, crypto
+from acr_sandbox.keyvault.call import Call, call_of
 from acr_sandbox.keyvault.errors import KeyVaultError, bad_parameter, kv_json, not_found
-from acr_sandbox.keyvault.plane import Call, call_of
 
 ACTION = "Microsoft.KeyVault/vaults/keys/"
 

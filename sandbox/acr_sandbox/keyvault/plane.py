@@ -15,7 +15,6 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,73 +24,17 @@ from acr_sandbox import jwt
 from acr_sandbox.arm.roledefinitions import BY_GUID
 from acr_sandbox.context import Sandbox
 from acr_sandbox.directory import role_guid, within
-from acr_sandbox.keyvault import names, roles
-from acr_sandbox.keyvault.content import ContentStore, VaultContent
+from acr_sandbox.keyvault import names, roles, routes
+from acr_sandbox.keyvault.call import CALL_KEY, Call
+from acr_sandbox.keyvault.content import ContentStore
 from acr_sandbox.keyvault.errors import KeyVaultError, kv_json
 from acr_sandbox.keyvault.limits import VaultLimits
 from acr_sandbox.keyvault.workers import KeyWorkers
 
 log = logging.getLogger(__name__)
 PLANE_KEY = "acr_sandbox.keyvault.plane"
-CALL_KEY = "acr_sandbox.keyvault.call"
 VAULT_AUDIENCE = "https://vault.azure.net"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Call:
-    """One authenticated data-plane request: the vault, its content, the caller."""
-
-    plane: KeyVaultPlane
-    vault: dict[str, Any]  # the vault's ARM entry ({"body", "contentId"})
-    content: VaultContent
-    claims: dict[str, Any]
-    base: str  # https://<vault>.vault.localhost:<port>, as the client addressed it
-
-    @property
-    def name(self) -> str:
-        return str(self.vault["body"]["name"])
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        props: dict[str, Any] = self.vault["body"]["properties"]
-        return props
-
-    def object_id(self, kind: str, name: str, version: str) -> str:
-        return f"{self.base}/{kind}/{name}/{version}"
-
-    def authorize(self, action: str, permission: tuple[str, str]) -> None:
-        """403 unless the caller may do ``action`` (RBAC) / ``permission`` (access policy)."""
-        self.plane.authorize(self, action, permission)
-
-    def spend(self, bucket: str, weight: float = 1.0) -> None:
-        self.plane.spend(self, bucket, weight)
-
-    @property
-    def workers(self) -> KeyWorkers:
-        return self.plane.workers
-
-    def attributes(self, record: dict[str, Any]) -> dict[str, Any]:
-        """An object's attributes as Key Vault answers them: the stored ones plus the
-        vault's recovery level (soft delete, purge protection) and its days."""
-        answer = dict(record["attributes"])
-        props = self.properties
-        if props.get("enableSoftDelete", True):
-            protected = props.get("enablePurgeProtection", False)
-            answer["recoverableDays"] = int(props.get("softDeleteRetentionInDays", 90))
-            answer["recoveryLevel"] = "Recoverable" if protected else "Recoverable+Purgeable"
-        else:
-            answer["recoveryLevel"] = "Purgeable"
-        return answer
-
-    def save(self) -> None:
-        self.content.save()
-
-
-def call_of(request: web.Request) -> Call:
-    call = request[CALL_KEY]
-    assert isinstance(call, Call)
-    return call
 
 
 def _created(assignment: dict[str, Any]) -> float:
@@ -116,8 +59,6 @@ class KeyVaultPlane:
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, cert: Path, key: Path) -> None:
-        from acr_sandbox.keyvault import routes
-
         data = self.sandbox.store.data
         sockets = _bind(names.port_of(data))
         port = int(sockets[0].getsockname()[1])

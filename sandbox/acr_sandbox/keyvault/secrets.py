@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from acr_sandbox.keyvault import bodies
+from acr_sandbox.keyvault.call import Call, call_of
 from acr_sandbox.keyvault.errors import KeyVaultError, bad_parameter, kv_json, not_found
-from acr_sandbox.keyvault.plane import Call, call_of
 
 ACTION = "Microsoft.KeyVault/vaults/secrets/"
 MAX_VALUE = 25 * 1024  # Key Vault's secret size limit
