@@ -8,6 +8,7 @@ import re
 from aiohttp import web
 
 from acr_sandbox.arm import (
+    importimage,
     registries,
     resourcegroups,
     resources,
@@ -33,6 +34,7 @@ def build_router() -> ArmRouter:
     resourcegroups.register(router)
     router.add("GET", SUB + r"/operationResults/(?P<op>[^/]+)", get_result)
     registries.register(router)
+    importimage.register(router)
     resources.register(router)
     roleassignments.register(router)
     roledefinitions.register(router)

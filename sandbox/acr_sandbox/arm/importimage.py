@@ -14,6 +14,8 @@ from aiohttp import web
 
 from acr_sandbox.arm import lro
 from acr_sandbox.arm.errors import ArmError, invalid_body, json_response, read_json
+from acr_sandbox.arm.registries import require
+from acr_sandbox.arm.router import REGISTRY, SUB, ArmRouter
 from acr_sandbox.context import Sandbox, ctx
 from acr_sandbox.contracts import ImportFailed, RegistryRecord
 from acr_sandbox.directory import registry_record
@@ -40,8 +42,6 @@ def _source(sandbox: Sandbox, raw: Any) -> tuple[str | None, str]:
 
 
 async def import_image(request: web.Request, params: dict[str, str]) -> web.Response:
-    from acr_sandbox.arm.registries import require
-
     sandbox = ctx(request)
     entry = require(sandbox, params)
     body = await read_json(request)
@@ -135,3 +135,13 @@ async def _copy(
         )
         return
     lro.finish(sandbox, operation)
+
+
+def register(router: ArmRouter) -> None:
+    provider = r"/providers/Microsoft\.ContainerRegistry"
+    router.add(
+        "GET",
+        SUB + provider + r"/locations/(?P<location>[^/]+)/operationResults/(?P<op>[^/]+)",
+        get_result,
+    )
+    router.add("POST", REGISTRY + r"/importImage", import_image)

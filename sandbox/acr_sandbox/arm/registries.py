@@ -15,7 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from acr_sandbox.arm import lro, registrybody, resourcegroups, trustrules
+from acr_sandbox.arm import lro, registrybody, resourcegroups, resources, trustrules
+from acr_sandbox.arm.assignments import delete_beneath
 from acr_sandbox.arm.errors import ArmError, json_response, not_found, read_json
 from acr_sandbox.arm.router import REGISTRY, RG, SUB, ArmRouter
 from acr_sandbox.arm.subscriptions import require_subscription
@@ -188,15 +189,13 @@ async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
 
 
 async def _remove(sandbox: Sandbox, entry: dict[str, Any], operation: lro.Operation) -> None:
-    from acr_sandbox.arm import roleassignments
-
     rid = str(entry["body"]["id"])
     try:
         await sandbox.dataplane.registry_deleted(registry_record(entry["body"]))
     except Exception:  # the registry goes from ARM even if its content lingers
         log.exception("data plane could not drop %s", rid)
     entries(sandbox).pop(rid.lower(), None)
-    roleassignments.delete_beneath(sandbox, rid)
+    delete_beneath(sandbox, rid)
     sandbox.store.changed()
     lro.finish(sandbox, operation)
 
@@ -278,9 +277,8 @@ def _listed(sandbox: Sandbox) -> list[dict[str, Any]]:
 
 
 def register(router: ArmRouter) -> None:
-    from acr_sandbox.arm import importimage, resources
-
     resources.register_type(KIND, _listed)
+    resourcegroups.holds(KIND, delete_all_in)
 
     provider = r"/providers/Microsoft\.ContainerRegistry"
     router.add("POST", SUB + provider + r"/checkNameAvailability", check_name)
@@ -292,9 +290,3 @@ def register(router: ArmRouter) -> None:
     router.add("DELETE", REGISTRY, delete)
     router.add("GET", REGISTRY + r"/operationStatuses/(?P<op>[^/]+)", lro.get_status)
     router.add("GET", REGISTRY + r"/operationResults/(?P<op>[^/]+)", lro.get_result)
-    router.add(
-        "GET",
-        SUB + provider + r"/locations/(?P<location>[^/]+)/operationResults/(?P<op>[^/]+)",
-        importimage.get_result,
-    )
-    router.add("POST", REGISTRY + r"/importImage", importimage.import_image)

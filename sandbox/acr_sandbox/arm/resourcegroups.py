@@ -1,18 +1,21 @@
 """Resource groups: HEAD/GET/PUT/PATCH/DELETE and list, with ARM's status codes.
 
 PUT is synchronous (201 created, 200 updated; location immutable). DELETE is a
-long-running operation (202 + Location) that removes the group's registries and the role
-assignments beneath it.
+long-running operation (202 + Location) that removes what the group holds (each provider
+registers how: registries, vaults) and the role assignments beneath it.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from acr_sandbox.arm import lro
+from acr_sandbox.arm.assignments import delete_beneath
 from acr_sandbox.arm.errors import (
     ArmError,
     invalid_body,
@@ -25,6 +28,16 @@ from acr_sandbox.arm.subscriptions import require_subscription
 from acr_sandbox.context import Sandbox, ctx
 
 _NAME = re.compile(r"^[-\w._()]{1,90}$")
+
+# What a group holds: each provider registers how to remove its resources beneath a scope
+# (as it registers its generic-list projection with ``resources``), so deleting a group
+# needs no provider's module; they are emptied in the order they registered.
+Emptier = Callable[[Sandbox, str], Awaitable[None] | None]
+CONTENTS: dict[str, Emptier] = {}
+
+
+def holds(resource_type: str, emptier: Emptier) -> None:
+    CONTENTS[resource_type.lower()] = emptier
 
 
 def key(sub: str, name: str) -> str:
@@ -128,17 +141,16 @@ async def patch(request: web.Request, params: dict[str, str]) -> web.Response:
 
 
 async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
-    from acr_sandbox.arm import registries, roleassignments
-    from acr_sandbox.keyvault import vaults
-
     sandbox = ctx(request)
     sub = require_subscription(sandbox, params["sub"])
     record = require(sandbox, sub, params["rg"])
     scope = str(record["id"])
     operation = lro.start(sandbox, request, kind="resourceGroupDelete")
-    await registries.delete_all_in(sandbox, scope)
-    vaults.delete_all_in(sandbox, scope)
-    roleassignments.delete_beneath(sandbox, scope)
+    for emptier in list(CONTENTS.values()):
+        emptied = emptier(sandbox, scope)
+        if inspect.isawaitable(emptied):
+            await emptied
+    delete_beneath(sandbox, scope)
     sandbox.store.section("resourceGroups").pop(key(sub, params["rg"]), None)
     sandbox.store.changed()
     lro.finish(sandbox, operation)

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from acr_sandbox.arm import registries, resourcegroups, roledefinitions
+from acr_sandbox.arm.assignments import assignments
 from acr_sandbox.arm.errors import (
     ArmError,
     invalid_body,
@@ -35,19 +36,6 @@ _SCOPE_PARTS = re.compile(
     r"(/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[^/]+))?)?",
     re.IGNORECASE,
 )
-
-
-def assignments(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
-    return sandbox.store.section("roleAssignments")
-
-
-def delete_beneath(sandbox: Sandbox, scope: str) -> None:
-    """Drop assignments at ``scope`` or below (the resource is gone)."""
-    doomed = [k for k, a in assignments(sandbox).items() if within(a["properties"]["scope"], scope)]
-    for key in doomed:
-        del assignments(sandbox)[key]
-    if doomed:
-        sandbox.store.changed()
 
 
 def _check_scope(sandbox: Sandbox, scope: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from acr_sandbox.arm import resourcegroups, resources
+from acr_sandbox.arm.assignments import delete_beneath
 from acr_sandbox.arm.errors import ArmError, json_response, not_found, read_json
 from acr_sandbox.arm.router import RG, SUB, ArmRouter
 from acr_sandbox.arm.subscriptions import require_subscription
@@ -364,10 +365,8 @@ async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
     entry = vaults(sandbox).get(vault_id(sub, group["name"], params["name"]).lower())
     if entry is None:
         return web.Response(status=204)
-    from acr_sandbox.arm import roleassignments
-
     soft_delete(sandbox, entry)
-    roleassignments.delete_beneath(sandbox, entry["body"]["id"])
+    delete_beneath(sandbox, entry["body"]["id"])
     return web.Response(status=200)
 
 
@@ -576,6 +575,7 @@ def _listed(sandbox: Sandbox) -> list[dict[str, Any]]:
 def register(router: ArmRouter) -> None:
     # vaults.list() of azure-mgmt-keyvault reads the generic resource list
     resources.register_type(KIND, _listed)
+    resourcegroups.holds(KIND, delete_all_in)
     router.add("POST", SUB + PROVIDER + r"/checkNameAvailability", check_name)
     router.add("GET", SUB + PROVIDER + r"/vaults", list_in_subscription)
     router.add("GET", SUB + PROVIDER + r"/deletedVaults", list_deleted)

@@ -48,7 +48,7 @@ def test_missing_group_and_moved_location_are_refused(clean: SandboxHandle) -> N
     assert moved.value.error.code == "InvalidResourceGroupLocation"
 
 
-def test_delete_is_long_running_and_removes_registries_and_assignments(
+def test_delete_is_long_running_and_removes_registries_vaults_and_assignments(
     clean: SandboxHandle,
 ) -> None:
     clients = clean.clients()
@@ -56,12 +56,20 @@ def test_delete_is_long_running_and_removes_registries_and_assignments(
     registry = clients.registries.registries.begin_create(
         "rg-del", "regdel00001", Registry(location="westeurope", sku=Sku(name="Basic"))
     ).result()
+    vaults = clean.keyvault_client().vaults
+    properties = {"tenantId": clean.tenant_id, "sku": {"family": "A", "name": "standard"}}
+    vaults.begin_create_or_update(
+        "rg-del", "kv-del-0001", {"location": "westeurope", "properties": properties}
+    ).result()
     clean.clear_requests()
     clients.resources.resource_groups.begin_delete("rg-del").result()
     first = next(e for e in clean.requests(arm_only=True) if e["method"] == "DELETE")
     assert first["status"] == 202
     assert clients.resources.resource_groups.check_existence("rg-del") is False
     assert [r.name for r in clients.registries.registries.list()] == []
+    # a vault goes with its group as on Azure: soft-deleted, recoverable by name
+    assert [v.name for v in vaults.list_by_subscription()] == []
+    assert [v.name for v in vaults.list_deleted()] == ["kv-del-0001"]
     leftover = [
         a
         for a in clean.state()["roleAssignments"].values()
