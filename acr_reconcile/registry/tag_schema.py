@@ -18,12 +18,11 @@ none is listed twice, and the index is written only when it changes.
 
 Each write leaves the index it replaced untagged: one more manifest per signature, for
 good. Once an update is confirmed, the indexes it replaced (and its own earlier PUTs that
-another writer's replaced) are deleted, as notation's
-registry client (oras-go) deletes its dangling referrers index; an index that is tagged
-again (the same bytes) is kept. Deleting needs the registry's delete right (AcrDelete,
-Contributor or Owner; AcrPush has none): where it is refused, the index stays, the note
-says so, and this client does not ask again in that repository. It never fails the
-update, whose entry is in place by then.
+another writer's replaced) are deleted, as notation's registry client (oras-go) deletes
+its dangling referrers index; the index tagged now is kept. Deleting needs the registry's
+delete right (AcrDelete, Contributor or Owner; AcrPush has none): where it is refused,
+the index stays as it did before, the update's note says so, and this client does not ask
+again in that repository. It never fails the update, whose entry is in place by then.
 """
 
 from __future__ import annotations
