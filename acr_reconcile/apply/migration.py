@@ -77,9 +77,13 @@ class MigrationLedger:
     def pushed(
         self, subscription_id: str, registry: str, repository: str, signature: PushedSignature
     ) -> None:
-        key = (target_key(subscription_id, registry), repository, signature.subject.digest)
+        """Kept only for a registry whose DCT inventory this run wrote (written before the
+        first signature): no other is verified, so an apply that migrates nothing holds
+        no envelope."""
+        target = target_key(subscription_id, registry)
         with self._lock:
-            self._pushed[key] = signature
+            if target in self._written:
+                self._pushed[(target, repository, signature.subject.digest)] = signature
 
     def pushed_for(
         self, subscription_id: str, registry: str, repository: str, digest: str
@@ -156,15 +160,15 @@ def _policy(anchor: x509.Certificate, params: SignatureVerificationParams) -> Ve
     return verification_policy(document)
 
 
-def _pushed_problem(
+def _pushed_verifies(
     client: RegistryClient,
     repository: str,
     pushed: PushedSignature,
     policy: VerificationPolicy,
     now: datetime,
-) -> str | None:
-    """None when the registry lists the signature this run pushed and its envelope
-    verifies; otherwise why not (then the digest is read back in full)."""
+) -> bool:
+    """Whether the registry lists the signature this run pushed and its envelope verifies
+    (if not, the digest is read back in full, and that read says why)."""
     from acr_reconcile.notation.manifest import SIGNATURE_ARTIFACT_TYPE
     from acr_reconcile.notation.verify import Verdict, verify_envelope
     from acr_reconcile.registry.referrers import referrers
@@ -172,9 +176,9 @@ def _pushed_problem(
     subject = pushed.subject
     listed = referrers(client, repository, subject.digest, SIGNATURE_ARTIFACT_TYPE)
     if not any(found.digest == pushed.manifest_digest for found in listed.referrers):
-        return f"the signature {pushed.manifest_digest} pushed by this run is not listed"
+        return False
     result = verify_envelope(pushed.envelope_media_type, pushed.envelope, subject, policy, now)
-    return None if result.verdict is Verdict.SIGNED else result.reason
+    return result.verdict is Verdict.SIGNED
 
 
 def carried_verifier(
@@ -200,7 +204,7 @@ def carried_verifier(
             (repository, digest), tags = item
             where = f"{repository}@{digest} (tags {', '.join(tags)})"
             pushed = ledger.pushed_for(params.subscription_id, params.registry, repository, digest)
-            if pushed is not None and not _pushed_problem(client, repository, pushed, policy, now):
+            if pushed is not None and _pushed_verifies(client, repository, pushed, policy, now):
                 return None  # listed, and the envelope pushed verifies
             manifest = client.manifest(repository, digest)
             if manifest is None:
