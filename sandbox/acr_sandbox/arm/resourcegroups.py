@@ -7,7 +7,6 @@ registers how: registries, vaults) and the role assignments beneath it.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,7 +31,7 @@ _NAME = re.compile(r"^[-\w._()]{1,90}$")
 # What a group holds: each provider registers how to remove its resources beneath a scope
 # (as it registers its generic-list projection with ``resources``), so deleting a group
 # needs no provider's module; they are emptied in the order they registered.
-Emptier = Callable[[Sandbox, str], Awaitable[None] | None]
+Emptier = Callable[[Sandbox, str], Awaitable[None]]
 CONTENTS: dict[str, Emptier] = {}
 
 
@@ -147,9 +146,7 @@ async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
     scope = str(record["id"])
     operation = lro.start(sandbox, request, kind="resourceGroupDelete")
     for emptier in list(CONTENTS.values()):
-        emptied = emptier(sandbox, scope)
-        if inspect.isawaitable(emptied):
-            await emptied
+        await emptier(sandbox, scope)
     delete_beneath(sandbox, scope)
     sandbox.store.section("resourceGroups").pop(key(sub, params["rg"]), None)
     sandbox.store.changed()

@@ -370,7 +370,7 @@ async def delete(request: web.Request, params: dict[str, str]) -> web.Response:
     return web.Response(status=200)
 
 
-def delete_all_in(sandbox: Sandbox, scope: str) -> None:
+async def delete_all_in(sandbox: Sandbox, scope: str) -> None:
     """Soft-delete every vault beneath ``scope`` (a resource group being deleted)."""
     prefix = scope.lower() + "/"
     for key in [k for k in vaults(sandbox) if k.startswith(prefix)]:
