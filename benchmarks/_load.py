@@ -18,6 +18,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 MAX_HEADER_LINES = 100
@@ -53,9 +54,9 @@ def _request(url: str, token: str, body: bytes | None) -> tuple[str, int, bytes]
     return host, port, ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
 
-def _answer_status(reader: object) -> int:
+def _answer_status(reader: BinaryIO) -> int:
     """Reads one answer off the connection; its status."""
-    readline = reader.readline  # type: ignore[attr-defined]
+    readline = reader.readline
     status_line = readline(65536)
     if not status_line:
         raise LoadError("the server closed a keep-alive connection")
@@ -73,7 +74,7 @@ def _answer_status(reader: object) -> int:
             raise LoadError(f"a {status} answer is {value.strip().decode()}, not sized")
     if length is None:
         raise LoadError(f"a {status} answer has no Content-Length")
-    reader.read(length)  # type: ignore[attr-defined]
+    reader.read(length)
     return status
 
 
